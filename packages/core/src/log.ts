@@ -1,0 +1,106 @@
+import { type DestinationStream, type Logger, pino } from 'pino';
+import pretty from 'pino-pretty';
+
+export type { Logger } from 'pino';
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Names other tools use for the same levels (Python's logging among them). */
+const LEVEL_ALIASES: Record<string, LogLevel> = { warning: 'warn', critical: 'fatal' };
+
+/**
+ * Fields that hold credentials, wherever they appear at the top level or one
+ * level down. pino removes them before serialising, so they never reach a sink.
+ */
+const SECRET_KEYS = [
+  'apiKey',
+  'apiSecret',
+  'api_key',
+  'api_secret',
+  'token',
+  'accessToken',
+  'access_token',
+  'password',
+  'secret',
+  'authorization',
+  'Authorization',
+  'cookie',
+  '"xi-api-key"',
+];
+const REDACT_PATHS = [
+  ...SECRET_KEYS,
+  ...SECRET_KEYS.map((key) => `*.${key}`),
+  ...SECRET_KEYS.map((key) => `*.headers.${key}`),
+];
+const REDACTED = '[redacted]';
+
+export interface LoggerOptions {
+  /** Default: `LOG_LEVEL` from the environment, else `info`. */
+  level?: LogLevel | string;
+  /** Human-readable lines (development) instead of JSON lines (production). */
+  pretty?: boolean;
+  /** Where lines go; default stdout. */
+  destination?: DestinationStream;
+}
+
+let root: Logger | undefined;
+
+/** Parses a level name case-insensitively; an unknown name is an error listing the valid ones. */
+export function parseLogLevel(value: string): LogLevel {
+  const lower = value.trim().toLowerCase();
+  const level = LEVEL_ALIASES[lower] ?? lower;
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new TypeError(`unknown log level "${value}"; use one of: ${LOG_LEVELS.join(', ')}`);
+  }
+  return level as LogLevel;
+}
+
+/**
+ * (Re)creates the process-wide logger. The CLI calls this once at start-up;
+ * loggers obtained from `log()` before that keep the old settings, so code
+ * should call `log()` when it needs one rather than at import time.
+ */
+export function initializeLogger(options: LoggerOptions = {}): Logger {
+  const level = parseLogLevel(options.level ?? process.env.LOG_LEVEL ?? 'info');
+  const usePretty = options.pretty ?? process.env.NODE_ENV !== 'production';
+  const destination =
+    options.destination ??
+    (usePretty
+      ? pretty({
+          sync: true,
+          colorize: process.stdout.isTTY === true,
+          ignore: 'pid,hostname',
+          translateTime: 'HH:MM:ss.l',
+        })
+      : undefined);
+  const settings = { level, redact: { paths: REDACT_PATHS, censor: REDACTED } };
+  root = destination ? pino(settings, destination) : pino(settings);
+  return root;
+}
+
+/**
+ * The process-wide logger, created with defaults on first use. Make a child
+ * with the context that identifies the work: `log().child({ jobId, room })`.
+ */
+export function log(): Logger {
+  return root ?? initializeLogger();
+}
+
+/** A URL fit for a log line: credentials and token query parameters removed. */
+export function redactUrl(url: string | URL): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url.toString());
+  } catch {
+    return '[unparseable url]';
+  }
+  if (parsed.username || parsed.password) {
+    parsed.username = REDACTED;
+    parsed.password = '';
+  }
+  for (const key of [...parsed.searchParams.keys()]) {
+    if (/token|key|secret|password|signature/i.test(key)) parsed.searchParams.set(key, REDACTED);
+  }
+  return parsed.toString();
+}
