@@ -64,16 +64,15 @@ export function parseLogLevel(value: string): LogLevel {
 export function initializeLogger(options: LoggerOptions = {}): Logger {
   const level = parseLogLevel(options.level ?? process.env.LOG_LEVEL ?? 'info');
   const usePretty = options.pretty ?? process.env.NODE_ENV !== 'production';
-  const destination =
-    options.destination ??
-    (usePretty
-      ? pretty({
-          sync: true,
-          colorize: process.stdout.isTTY === true,
-          ignore: 'pid,hostname',
-          translateTime: 'HH:MM:ss.l',
-        })
-      : undefined);
+  const destination = usePretty
+    ? pretty({
+        sync: true,
+        colorize: options.destination === undefined && process.stdout.isTTY === true,
+        ignore: 'pid,hostname',
+        translateTime: 'HH:MM:ss.l',
+        destination: options.destination ?? 1,
+      })
+    : options.destination;
   const settings = { level, redact: { paths: REDACT_PATHS, censor: REDACTED } };
   root = destination ? pino(settings, destination) : pino(settings);
   return root;

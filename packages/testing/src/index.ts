@@ -1,1 +1,1 @@
-export {};
+export { type FileFault, type FileRequest, FileServer } from './file-server.js';

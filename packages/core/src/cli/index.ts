@@ -1,0 +1,2 @@
+export { type RunAppOptions, runApp } from './app.js';
+export { downloadPluginFiles } from './download-files.js';
