@@ -1,5 +1,9 @@
+import { createRequire } from 'node:module';
 import { type DestinationStream, type Logger, pino } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
+
+// Loaded only when pretty output is asked for: production job processes skip its start-up cost.
+const loadPrettyStream = () => createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
 
 export type { Logger } from 'pino';
 
@@ -65,7 +69,7 @@ export function initializeLogger(options: LoggerOptions = {}): Logger {
   const level = parseLogLevel(options.level ?? process.env.LOG_LEVEL ?? 'info');
   const usePretty = options.pretty ?? process.env.NODE_ENV !== 'production';
   const destination = usePretty
-    ? pretty({
+    ? loadPrettyStream()({
         sync: true,
         colorize: options.destination === undefined && process.stdout.isTTY === true,
         ignore: 'pid,hostname',

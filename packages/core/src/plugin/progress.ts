@@ -1,4 +1,5 @@
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type CliProgress from 'cli-progress';
 import { log } from '../log.js';
 
 export interface DownloadProgress {
@@ -26,7 +27,9 @@ export function defaultProgressReporter(
 }
 
 function barReporter(): (progress: DownloadProgress) => void {
-  let bar: cliProgress.SingleBar | undefined;
+  // Loaded on first use: only a terminal download needs it.
+  const cliProgress = createRequire(import.meta.url)('cli-progress') as typeof CliProgress;
+  let bar: CliProgress.SingleBar | undefined;
   return (p) => {
     if (!bar) {
       bar = new cliProgress.SingleBar(

@@ -1,2 +1,13 @@
+export { type EventArgs, type Listener, TypedEventEmitter } from './emitter.js';
+export { ExpFilter } from './exp-filter.js';
+export { Future } from './future.js';
+export { Interval, IntervalClosedError, type IntervalOptions, interval } from './interval.js';
+export { MovingAverage } from './moving-average.js';
+export {
+  AsyncQueue,
+  type AsyncQueueOptions,
+  QueueClosedError,
+  type TryGetResult,
+} from './queue.js';
 export { isRetryable, type RetryOptions, retryDelay, withRetry } from './retry.js';
 export { sleep } from './sleep.js';

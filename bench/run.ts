@@ -1,0 +1,20 @@
+// Runs every benchmark suite and prints one markdown table to paste into BENCHMARKS.md.
+// `pnpm bench` runs them all; `pnpm bench audio` only the suites whose name contains "audio".
+import { cpus } from 'node:os';
+import type { Row, Suite } from './measure.js';
+import { coreSuite } from './suites/core.js';
+
+const suites: Suite[] = [coreSuite];
+
+const filter = process.argv[2];
+const rows: Array<Row & { suite: string }> = [];
+for (const suite of suites.filter((s) => !filter || s.name.includes(filter))) {
+  process.stderr.write(`running ${suite.name}...\n`);
+  for (const row of await suite.run()) rows.push({ suite: suite.name, ...row });
+}
+
+console.log(`Node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'unknown CPU'}\n`);
+console.log('| suite | measurement | result | how |');
+console.log('| --- | --- | --- | --- |');
+for (const row of rows)
+  console.log(`| ${row.suite} | ${row.name} | ${row.result} | ${row.detail} |`);
