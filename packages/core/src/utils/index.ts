@@ -1,6 +1,16 @@
+export {
+  AsyncStream,
+  type AsyncStreamOptions,
+  DuplexStream,
+  type DuplexStreamOptions,
+  FLUSH,
+  type Flush,
+  StreamClosedError,
+} from './async-stream.js';
 export { type EventArgs, type Listener, TypedEventEmitter } from './emitter.js';
 export { ExpFilter } from './exp-filter.js';
 export { Future } from './future.js';
+export { shortId } from './ids.js';
 export { Interval, IntervalClosedError, type IntervalOptions, interval } from './interval.js';
 export { MovingAverage } from './moving-average.js';
 export {

@@ -1,0 +1,9 @@
+export type {
+  AgentMetrics,
+  LLMMetrics,
+  ModelEvents,
+  STTMetrics,
+  TTSMetrics,
+  VADMetrics,
+} from './base.js';
+export { UsageCollector, type UsageSummary } from './usage.js';

@@ -1,0 +1,7 @@
+export {
+  VAD,
+  type VADCapabilities,
+  type VADEvent,
+  VADEventType,
+  VADStream,
+} from './vad.js';
