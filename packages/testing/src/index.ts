@@ -1,1 +1,2 @@
+export * from './fakes/index.js';
 export { type FileFault, type FileRequest, FileServer } from './file-server.js';

@@ -6,9 +6,10 @@ import { TTSFramer } from './framer.js';
 import type { SynthesizedAudio, SynthesizeOptions, TTS } from './tts.js';
 
 /**
- * The audio of one `synthesize()` call, as 20 ms frames. Implementations
- * write `synthesizeAudio()`, passing what the provider sends to `pushAudio()`;
- * the base cuts it into frames, marks the last one, and reports TTS metrics.
+ * The audio of one `synthesize()` call, as 20 ms frames (the last may be
+ * shorter). Implementations write `synthesizeAudio()`, passing what the
+ * provider sends to `pushAudio()`; the base cuts it into frames and reports
+ * TTS metrics.
  */
 export abstract class ChunkedStream extends AsyncStream<SynthesizedAudio> {
   readonly inputText: string;
@@ -38,15 +39,14 @@ export abstract class ChunkedStream extends AsyncStream<SynthesizedAudio> {
   /** Hands provider audio (16-bit PCM bytes, or frames at the TTS's rate) to the consumer. */
   protected async pushAudio(data: AudioFrame | ArrayBufferView): Promise<void> {
     this.#firstAudioAt ??= performance.now();
-    for (const frame of this.#framer.push(data)) await this.#emitFrame(frame, false);
+    for (const frame of this.#framer.push(data)) await this.#emitFrame(frame);
   }
 
   protected async run(): Promise<void> {
     let finished = false;
     try {
       await this.synthesizeAudio();
-      const rest = this.#framer.flush();
-      for (const [i, frame] of rest.entries()) await this.#emitFrame(frame, i === rest.length - 1);
+      for (const frame of this.#framer.flush()) await this.#emitFrame(frame);
       finished = !this.closed;
     } finally {
       const durationMs = performance.now() - this.#createdAt;
@@ -73,7 +73,7 @@ export abstract class ChunkedStream extends AsyncStream<SynthesizedAudio> {
     return combineFrames(frames);
   }
 
-  async #emitFrame(frame: AudioFrame, final: boolean): Promise<void> {
+  async #emitFrame(frame: AudioFrame): Promise<void> {
     this.#audioSeconds += frameDuration(frame);
     const deltaText = this.#textSent ? '' : this.inputText;
     this.#textSent = true;
@@ -82,7 +82,6 @@ export abstract class ChunkedStream extends AsyncStream<SynthesizedAudio> {
       segmentId: this.segmentId,
       frame,
       deltaText,
-      final,
     });
   }
 }

@@ -6,13 +6,13 @@ export const TTS_FRAME_MS = 20;
 
 /**
  * Cuts provider audio (raw 16-bit PCM bytes or frames of any size) into
- * TTS_FRAME_MS frames, holding one back so the last of a segment can be marked.
+ * TTS_FRAME_MS frames. Complete frames go out at once: holding one back (to
+ * mark a segment's last frame) would delay speech by a provider chunk.
  */
 export class TTSFramer {
   readonly #bytes: AudioByteStream;
   readonly #sampleRate: number;
   readonly #numChannels: number;
-  #held: AudioFrame | undefined;
 
   constructor(sampleRate: number, numChannels: number) {
     this.#sampleRate = sampleRate;
@@ -20,7 +20,7 @@ export class TTSFramer {
     this.#bytes = new AudioByteStream(sampleRate, numChannels, (sampleRate * TTS_FRAME_MS) / 1000);
   }
 
-  /** Frames complete so far, all but the newest (which may turn out to be the last). */
+  /** The frames completed by this data. */
   push(data: AudioFrame | ArrayBufferView): AudioFrame[] {
     if (isAudioFrame(data)) {
       if (data.sampleRate !== this.#sampleRate || data.channels !== this.#numChannels) {
@@ -29,23 +29,14 @@ export class TTSFramer {
             `${this.#sampleRate} Hz/${this.#numChannels} ch`,
         );
       }
-      return this.#release(this.#bytes.write(data.data));
+      return this.#bytes.write(data.data);
     }
-    return this.#release(this.#bytes.write(data));
+    return this.#bytes.write(data);
   }
 
-  /** The remaining frames; the last element is the segment's final frame. */
+  /** The remainder of a segment, as one shorter frame (or none). */
   flush(): AudioFrame[] {
-    const rest = [...(this.#held ? [this.#held] : []), ...this.#bytes.flush()];
-    this.#held = undefined;
-    return rest;
-  }
-
-  #release(frames: AudioFrame[]): AudioFrame[] {
-    if (frames.length === 0) return [];
-    const out = this.#held ? [this.#held, ...frames] : [...frames];
-    this.#held = out.pop();
-    return out;
+    return this.#bytes.flush();
   }
 }
 

@@ -93,17 +93,14 @@ export abstract class SynthesizeStream extends DuplexStream<string, SynthesisEve
   protected async pushAudio(data: AudioFrame | ArrayBufferView): Promise<void> {
     const segment = this.#requireSegment('pushAudio');
     segment.firstAudioAt ??= performance.now();
-    for (const frame of segment.framer.push(data)) await this.#emitFrame(segment, frame, false);
+    for (const frame of segment.framer.push(data)) await this.#emitFrame(segment, frame);
   }
 
   /** Ends the open segment: its last frames, then FINISHED, then its metrics. */
   protected async endSegment(): Promise<void> {
     const segment = this.#segment;
     if (!segment) return;
-    const rest = segment.framer.flush();
-    for (const [i, frame] of rest.entries()) {
-      await this.#emitFrame(segment, frame, i === rest.length - 1);
-    }
+    for (const frame of segment.framer.flush()) await this.#emitFrame(segment, frame);
     this.#segment = undefined;
     await this.emit({
       type: SynthesisEventType.FINISHED,
@@ -126,13 +123,13 @@ export abstract class SynthesizeStream extends DuplexStream<string, SynthesisEve
     return this.#segment;
   }
 
-  async #emitFrame(segment: Segment, frame: AudioFrame, final: boolean): Promise<void> {
+  async #emitFrame(segment: Segment, frame: AudioFrame): Promise<void> {
     segment.audioSeconds += frameDuration(frame);
     const deltaText = segment.pendingText;
     segment.pendingText = '';
     await this.emit({
       type: SynthesisEventType.AUDIO,
-      audio: { requestId: this.requestId, segmentId: segment.id, frame, deltaText, final },
+      audio: { requestId: this.requestId, segmentId: segment.id, frame, deltaText },
     });
   }
 

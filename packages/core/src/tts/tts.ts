@@ -13,8 +13,6 @@ export interface SynthesizedAudio {
   frame: AudioFrame;
   /** Text this audio begins to speak, if known: '' on most frames. */
   deltaText: string;
-  /** The last frame of its segment. */
-  final: boolean;
 }
 
 export interface TTSCapabilities {

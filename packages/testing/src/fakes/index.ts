@@ -1,0 +1,10 @@
+export {
+  type FakeRecognizeStep,
+  type FakeSpeechStep,
+  FakeSTT,
+  type FakeSTTOptions,
+} from './fake-stt.js';
+export { type FakeSynthesisStep, FakeTTS, type FakeTTSOptions } from './fake-tts.js';
+export { type FakeSpeechRegion, FakeVAD, type FakeVADOptions } from './fake-vad.js';
+export { Script, ScriptError } from './script.js';
+export { silentFrame, splitFrame, testSpeechFrame, testSpeechPcm } from './signal.js';
