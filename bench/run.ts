@@ -3,8 +3,9 @@
 import { cpus } from 'node:os';
 import type { Row, Suite } from './measure.js';
 import { coreSuite } from './suites/core.js';
+import { tokenizeSuite } from './suites/tokenize.js';
 
-const suites: Suite[] = [coreSuite];
+const suites: Suite[] = [coreSuite, tokenizeSuite];
 
 const filter = process.argv[2];
 const rows: Array<Row & { suite: string }> = [];

@@ -1,5 +1,6 @@
 export { ChunkedStream } from './chunked-stream.js';
 export { TTS_FRAME_MS, TTSFramer } from './framer.js';
+export { StreamAdapter, type StreamAdapterOptions } from './stream-adapter.js';
 export { type SynthesisEvent, SynthesisEventType, SynthesizeStream } from './synthesize-stream.js';
 export {
   type SynthesizedAudio,

@@ -38,11 +38,17 @@ interface Segment {
 export abstract class SynthesizeStream extends DuplexStream<string, SynthesisEvent> {
   readonly requestId = shortId('req');
   protected readonly tts: TTS;
+  readonly #reportMetrics: boolean;
   #segment: Segment | undefined;
 
-  constructor(tts: TTS) {
+  /**
+   * `reportMetrics: false` is for wrappers whose inner TTS reports its own
+   * metrics, so that usage is not counted twice.
+   */
+  constructor(tts: TTS, options: { reportMetrics?: boolean } = {}) {
     super({ inputCapacity: 4096, whenInputFull: 'throw' });
     this.tts = tts;
+    this.#reportMetrics = options.reportMetrics ?? true;
   }
 
   /** Adds text to the current segment; empty strings are ignored. */
@@ -134,6 +140,7 @@ export abstract class SynthesizeStream extends DuplexStream<string, SynthesisEve
   }
 
   #report(segment: Segment, cancelled: boolean): void {
+    if (!this.#reportMetrics) return;
     const now = performance.now();
     this.tts.emit('metrics_collected', {
       type: 'tts',

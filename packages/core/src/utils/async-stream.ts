@@ -42,8 +42,21 @@ export abstract class AsyncStream<T> implements AsyncIterableIterator<T>, AsyncD
       .catch((error: unknown) => {
         if (!this.#abort.signal.aborted) this.#failure = { error };
       })
-      .finally(() => this.#output.close());
+      .finally(() => {
+        try {
+          this.onRunEnd();
+        } catch (error) {
+          log().error({ err: error, stream: this.constructor.name }, 'onRunEnd failed');
+        }
+        this.#output.close();
+      });
   }
+
+  /**
+   * Called once `run()` has returned or thrown, before the consumer sees the
+   * end: the place to report what the stream did (its metrics).
+   */
+  protected onRunEnd(): void {}
 
   /** Produces the stream's results; must return promptly once `signal` aborts. */
   protected abstract run(): Promise<void>;
