@@ -19,6 +19,6 @@ describe('closing streams', () => {
     // Scripted steps wait 600 s; a process still alive at the 15 s deadline is
     // killed, and then the exit code is null, not 0.
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({ closed: [true, true, true] });
+    expect(JSON.parse(result.stdout)).toEqual({ closed: [true, true, true, true, true] });
   });
 });

@@ -1,3 +1,4 @@
+export { FakeLLM, type FakeLLMOptions, type FakeLLMStep, type FakeToolCall } from './fake-llm.js';
 export {
   type FakeRecognizeStep,
   type FakeSpeechStep,
