@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initializeLogger } from '../src/log.js';
 import { UsageCollector } from '../src/metrics/usage.js';
-import { AsyncStream, DuplexStream, FLUSH, type Flush } from '../src/utils/async-stream.js';
+import { AsyncStream, DuplexStream, FLUSH } from '../src/utils/async-stream.js';
 import { sleep } from '../src/utils/sleep.js';
 
 class Numbers extends AsyncStream<number> {
@@ -38,9 +38,6 @@ class Echo extends DuplexStream<string, string> {
   }
   protected async run(): Promise<void> {
     for await (const item of this.input()) await this.emit(item === FLUSH ? '|' : item);
-  }
-  drain(): AsyncIterable<string | Flush> {
-    return this.input();
   }
 }
 

@@ -53,6 +53,7 @@ export abstract class SpeechStream extends DuplexStream<AudioFrame, SpeechEvent>
 
   /** Adds audio of any sample rate and channel count. */
   pushFrame(frame: AudioFrame): void {
+    this.assertCanPush();
     const frames = this.#converter ? this.#converter.push(frame) : [frame];
     for (const converted of frames) this.pushInput(converted);
     this.#pushedSeconds += frameDuration(frame);

@@ -175,12 +175,17 @@ export abstract class DuplexStream<In, Out> extends AsyncStream<Out> {
     return this.#input;
   }
 
-  protected pushInput(item: In | Flush): void {
+  /** Throws the error a push gets after `endInput()` or `close()`. */
+  protected assertCanPush(): void {
     if (this.#inputEnded || this.closed) {
       throw new Error(
         `${this.constructor.name}: cannot push after ${this.closed ? 'close()' : 'endInput()'}`,
       );
     }
+  }
+
+  protected pushInput(item: In | Flush): void {
+    this.assertCanPush();
     if (this.#input.tryPut(item)) return;
     if (this.#whenFull === 'throw' || item === FLUSH) {
       throw new Error(
