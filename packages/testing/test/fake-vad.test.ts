@@ -57,4 +57,15 @@ describe('VADStream through FakeVAD', () => {
     const types = (await collect(stream)).map((e) => e.type).filter((t) => t !== 'inference_done');
     expect(types).toEqual(['start_of_speech', 'end_of_speech']);
   });
+
+  it('stops promptly when closed mid-stream, and refuses frames afterwards', async () => {
+    const fake = new FakeVAD({ streams: [[{ startMs: 0, endMs: 60_000 }]] });
+    const stream = fake.stream();
+    for (const frame of splitFrame(testSpeechFrame(1000, 16_000))) stream.pushFrame(frame);
+    const first = await stream.next();
+    expect(first.value?.type).toBe('start_of_speech');
+    await stream.close();
+    expect(await stream.next()).toEqual({ value: undefined, done: true });
+    expect(() => stream.pushFrame(silentFrame(10, 16_000))).toThrow(/after close/);
+  });
 });
