@@ -3,9 +3,11 @@
 import { cpus } from 'node:os';
 import type { Row, Suite } from './measure.js';
 import { coreSuite } from './suites/core.js';
+import { openaiSuite } from './suites/openai.js';
 import { tokenizeSuite } from './suites/tokenize.js';
+import { workerSuite } from './suites/worker.js';
 
-const suites: Suite[] = [coreSuite, tokenizeSuite];
+const suites: Suite[] = [coreSuite, tokenizeSuite, openaiSuite, workerSuite];
 
 const filter = process.argv[2];
 const rows: Array<Row & { suite: string }> = [];

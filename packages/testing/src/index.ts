@@ -1,2 +1,4 @@
 export * from './fakes/index.js';
 export { type FileFault, type FileRequest, FileServer } from './file-server.js';
+export * from './livekit/index.js';
+export * from './openai/index.js';

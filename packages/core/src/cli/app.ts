@@ -1,22 +1,95 @@
 import { basename } from 'node:path';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { isJobProcess } from '../job/index.js';
+import { log } from '../log.js';
+import type { WorkerOptions } from '../worker/options.js';
+import { Worker } from '../worker/worker.js';
 import { downloadPluginFiles } from './download-files.js';
 import { logLevelOption, runProgram, setupCommandLogging, withShutdownSignal } from './program.js';
+import { attachDevHandoff, watchAndRestart } from './watch.js';
 
-export interface RunAppOptions {
+export interface RunAppOptions extends Partial<WorkerOptions> {
   /** Command-line arguments, as in `process.argv` (default). */
   argv?: readonly string[];
 }
 
+interface ConnectionFlags {
+  url?: string;
+  apiKey?: string;
+  apiSecret?: string;
+  logLevel: string;
+}
+
+/** `--url`, `--api-key`, `--api-secret` (defaulting to the LIVEKIT_* variables) and `--log-level`. */
+function withConnectionOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--url <url>', 'LiveKit server URL').env('LIVEKIT_URL'))
+    .addOption(new Option('--api-key <key>', 'LiveKit API key').env('LIVEKIT_API_KEY'))
+    .addOption(new Option('--api-secret <secret>', 'LiveKit API secret').env('LIVEKIT_API_SECRET'))
+    .addOption(logLevelOption());
+}
+
 /**
- * The command line of an agent file: `node agent.js <command>`. Today it has
- * `download-files` (fetch what the plugins this file imported need).
+ * The command line of an agent file: `node agent.js <command>`.
+ *
+ * - `start`: production. JSON logs, a warm pool of job processes; the first
+ *   SIGTERM/SIGINT drains (no new jobs, running ones finish), a second exits.
+ * - `dev`: development. Pretty logs, no idle processes; restarts the worker
+ *   when the agent's files change.
+ * - `connect --room NAME`: like `dev`, then asks for a job in that room.
+ * - `download-files`: fetch what the imported plugins need, then exit.
+ *
+ * In a job process (which imports the same file) it does nothing.
  */
 export async function runApp(options: RunAppOptions = {}): Promise<void> {
+  if (isJobProcess()) return;
   const argv = options.argv ?? process.argv;
   const program = new Command(basename(argv[1] ?? 'agent'))
     .description('Run a voice agent')
     .showHelpAfterError();
+
+  withConnectionOptions(program.command('start'))
+    .description('run the worker in production: JSON logs, drains on SIGTERM')
+    .addOption(
+      new Option('--drain-timeout <ms>', 'how long a drain waits for running jobs')
+        .argParser(parseWholeNumber)
+        .default(options.drainTimeoutMs ?? 60_000),
+    )
+    .action(async (flags: ConnectionFlags & { drainTimeout: number }) => {
+      setupCommandLogging(flags.logLevel, false);
+      const worker = new Worker(
+        workerOptions(options, flags, { drainTimeoutMs: flags.drainTimeout }),
+      );
+      await serveWorker(worker, { drainFirst: true });
+    });
+
+  withConnectionOptions(program.command('dev'))
+    .description('run the worker in development: pretty logs, restarts when files change')
+    .option('--no-watch', 'do not restart on file changes')
+    .action(async (flags: ConnectionFlags & { watch: boolean }) => {
+      setupCommandLogging(flags.logLevel, true);
+      if (flags.watch && (await watchAndRestart(options, argv))) return;
+      const dev = { numIdleProcesses: options.numIdleProcesses ?? 0 };
+      const worker = new Worker(workerOptions(options, flags, dev));
+      attachDevHandoff(worker);
+      await serveWorker(worker, { drainFirst: false });
+    });
+
+  withConnectionOptions(program.command('connect'))
+    .description('run the worker in development and ask for a job in a room')
+    .requiredOption('--room <name>', 'room to join (created if needed)')
+    .option('--participant-identity <identity>', 'run a publisher job for this participant')
+    .action(async (flags: ConnectionFlags & { room: string; participantIdentity?: string }) => {
+      setupCommandLogging(flags.logLevel, true);
+      const dev = { numIdleProcesses: options.numIdleProcesses ?? 0 };
+      const worker = new Worker(workerOptions(options, flags, dev));
+      worker.once('worker_registered', () => {
+        worker.simulateJob(flags.room, flags.participantIdentity).catch((error: unknown) => {
+          log().error({ err: error, room: flags.room }, 'could not ask for a job in the room');
+        });
+      });
+      await serveWorker(worker, { drainFirst: false });
+    });
 
   program
     .command('download-files')
@@ -28,4 +101,59 @@ export async function runApp(options: RunAppOptions = {}): Promise<void> {
     });
 
   await runProgram(program, argv);
+}
+
+function parseWholeNumber(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0)
+    throw new Error(`expected milliseconds, got "${value}"`);
+  return parsed;
+}
+
+/** Options from the code, overridden by flags given on the command line. */
+function workerOptions(
+  fromCode: RunAppOptions,
+  flags: ConnectionFlags,
+  overrides: Partial<WorkerOptions>,
+): WorkerOptions {
+  const { argv: _argv, ...rest } = fromCode;
+  if (!rest.agent) {
+    throw new Error(
+      'runApp needs the agent file: cli.runApp({ agent: fileURLToPath(import.meta.url) })',
+    );
+  }
+  return {
+    ...rest,
+    agent: rest.agent,
+    ...overrides,
+    wsURL: flags.url ?? rest.wsURL,
+    apiKey: flags.apiKey ?? rest.apiKey,
+    apiSecret: flags.apiSecret ?? rest.apiSecret,
+  };
+}
+
+/**
+ * Runs a worker until it fails or a signal stops it. First SIGINT/SIGTERM:
+ * drain (production) or close (development); a second one exits at once.
+ */
+async function serveWorker(worker: Worker, { drainFirst }: { drainFirst: boolean }): Promise<void> {
+  let signals = 0;
+  const onSignal = (name: NodeJS.Signals) => {
+    signals += 1;
+    if (signals > 1) {
+      log().warn({ signal: name }, 'second signal: exiting now');
+      process.exit(130);
+    }
+    log().info({ signal: name }, drainFirst ? 'draining, then closing' : 'closing');
+    const stopping = drainFirst ? worker.drain().then(() => worker.close()) : worker.close();
+    stopping.catch((error: unknown) => log().error({ err: error }, 'error while stopping'));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await worker.run();
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }

@@ -1,0 +1,16 @@
+export { type Agent, defineAgent, isJobProcess, JOB_PROCESS_ENV, JobProcess } from './agent.js';
+export { DeadlineError } from './deadline.js';
+export {
+  type AutoSubscribe,
+  type ConnectOptions,
+  JobContext,
+  type ShutdownCallback,
+  type WaitForParticipantOptions,
+} from './job-context.js';
+export type { AcceptArguments, RunningJobInfo } from './job-info.js';
+export {
+  DEFAULT_PROC_POOL_OPTIONS,
+  ProcPool,
+  type ProcPoolEvents,
+  type ProcPoolOptions,
+} from './proc-pool.js';

@@ -1,0 +1,98 @@
+/**
+ * The messages between the worker (parent) and a job process (child), in both
+ * directions. They travel over the `child_process.fork` IPC channel with
+ * `serialization: 'advanced'` (structured clone), so binary fields stay
+ * `Uint8Array` and no framing code is needed here.
+ *
+ * Lifecycle, parent's view:
+ *
+ *     fork → initialize ─→ initialized | initialize_failed
+ *          → start_job ──→ job_started → (ping ⇄ pong, log)* → job_done → exit
+ *          → shutdown ───→ job_done → exit          (or killed past the deadline)
+ */
+import type { AcceptArguments } from './job-info.js';
+
+/** Import the agent file and run its `prewarm`. The first message a child receives. */
+export interface InitializeRequest {
+  type: 'initialize';
+  /** Absolute path of the agent file. */
+  agentFile: string;
+  /** The worker's log level, so the child does not format lines the worker would drop. */
+  logLevel: string;
+  /** How long the child gives its own teardown (shutdown callbacks, leaving the room). */
+  shutdownTimeoutMs: number;
+}
+
+/** Run the agent's `entry` for this job. The fields of a `RunningJobInfo`, with the job as bytes. */
+export interface StartJobRequest {
+  type: 'start_job';
+  /** `Job.toBinary()`. */
+  job: Uint8Array;
+  url: string;
+  token: string;
+  acceptArguments: AcceptArguments;
+  workerId: string;
+}
+
+/** Health check. `sentAt` is the parent's clock; the child echoes it back untouched. */
+export interface PingRequest {
+  type: 'ping';
+  sentAt: number;
+}
+
+/** End the job (or, for an idle process, just exit). */
+export interface ShutdownRequest {
+  type: 'shutdown';
+  reason: string;
+}
+
+/** Sent by the parent. */
+export type ParentMessage = InitializeRequest | StartJobRequest | PingRequest | ShutdownRequest;
+
+/** Sent by the child. */
+export type ChildMessage =
+  /** The agent file is imported and `prewarm` has finished: ready for a job. */
+  | { type: 'initialized' }
+  /** Importing the agent file or `prewarm` failed; the child exits next. */
+  | { type: 'initialize_failed'; error: string }
+  /** The child has the job and is starting `entry`. */
+  | { type: 'job_started' }
+  /**
+   * The job is over and torn down (shutdown callbacks run, room left); the
+   * child exits next. `error` is set when the job failed.
+   */
+  | { type: 'job_done'; reason: string; error?: string }
+  /**
+   * Reply to a ping. Echoing the parent's `sentAt` means the round trip is
+   * measured on one clock. The memory reading rides along, so the health
+   * check and the memory check share one period.
+   */
+  | { type: 'pong'; sentAt: number; rssBytes: number }
+  /** One pino log line (JSON) for the parent to write through its own logger. */
+  | { type: 'log'; line: string };
+
+const PARENT_TYPES = new Set<string>(['initialize', 'start_job', 'ping', 'shutdown']);
+const CHILD_TYPES = new Set<string>([
+  'initialized',
+  'initialize_failed',
+  'job_started',
+  'job_done',
+  'pong',
+  'log',
+]);
+
+// IPC delivers whatever the other side sent; these guards stop a stray message
+// (from user code calling process.send, say) from being taken for ours.
+export function isParentMessage(value: unknown): value is ParentMessage {
+  return hasType(value, PARENT_TYPES);
+}
+
+export function isChildMessage(value: unknown): value is ChildMessage {
+  return hasType(value, CHILD_TYPES);
+}
+
+function hasType(value: unknown, types: Set<string>): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  const type = (value as { type?: unknown }).type;
+  return typeof type === 'string' && types.has(type);
+}

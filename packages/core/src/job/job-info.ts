@@ -1,0 +1,47 @@
+import { Job } from '@livekit/protocol';
+import type { StartJobRequest } from './ipc.js';
+
+/** The participant fields the worker chose when it accepted the job. */
+export interface AcceptArguments {
+  identity: string;
+  name: string;
+  metadata: string;
+  attributes: Record<string, string>;
+}
+
+/** Everything a job process needs to run one job: the assignment from the server. */
+export interface RunningJobInfo {
+  /** The `Job` protobuf from the server's assignment. */
+  job: Job;
+  /** The LiveKit server the room lives on. */
+  url: string;
+  /** Access token for joining the room. A secret: never log it. */
+  token: string;
+  acceptArguments: AcceptArguments;
+  workerId: string;
+}
+
+/**
+ * The job travels as protobuf bytes: a class instance would lose its methods
+ * (and its type) in the structured clone that IPC does.
+ */
+export function toStartJobRequest(info: RunningJobInfo): StartJobRequest {
+  return {
+    type: 'start_job',
+    job: info.job.toBinary(),
+    url: info.url,
+    token: info.token,
+    acceptArguments: info.acceptArguments,
+    workerId: info.workerId,
+  };
+}
+
+export function fromStartJobRequest(message: StartJobRequest): RunningJobInfo {
+  return {
+    job: Job.fromBinary(message.job),
+    url: message.url,
+    token: message.token,
+    acceptArguments: message.acceptArguments,
+    workerId: message.workerId,
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * The program of a job process, forked by the worker's `ProcPool`. It imports
+ * the agent file, runs `prewarm`, waits for one job, runs it, and exits. All
+ * control comes from the worker over IPC (see ipc.ts); the worker supervises
+ * it with pings and deadlines and kills it when it does not answer.
+ */
+import { extname } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { dispose } from '@livekit/rtc-node';
+import { initializeLogger, log } from '../log.js';
+import { type Agent, isAgent, JobProcess } from './agent.js';
+import { errorMessage, withDeadline } from './deadline.js';
+import { type InitializeRequest, isParentMessage, type ParentMessage } from './ipc.js';
+import { fromStartJobRequest } from './job-info.js';
+import { JobRunner } from './job-runner.js';
+import { IpcLogDestination } from './log-forwarding.js';
+import { ParentChannel } from './parent-channel.js';
+
+/** Time for the last messages to leave, and for rtc-node to release its native side. */
+const FLUSH_TIMEOUT_MS = 1000;
+const DISPOSE_TIMEOUT_MS = 2000;
+
+const channel = new ParentChannel();
+const proc = new JobProcess();
+let agent: Agent | undefined;
+let shutdownTimeoutMs = 10_000;
+let runner: JobRunner | undefined;
+let jobEnding = false;
+let exiting = false;
+
+if (!process.send) {
+  console.error('job-main.js is a job process: the worker forks it; it does not run on its own');
+  process.exit(1);
+}
+
+// Ctrl-C in a terminal signals the whole process group, children included.
+// The worker decides how jobs end (drain, then shutdown), so a child waits for
+// its word over IPC instead of dying mid-sentence.
+process.on('SIGINT', () => {});
+process.on('SIGTERM', () => {});
+
+// The channel closes when the worker exits, however it exits (even SIGKILL):
+// nobody is left to supervise this process, so it ends its job and goes.
+process.on('disconnect', () => {
+  if (!runner) void exit(0);
+  else void endJob('the worker went away', undefined, true);
+});
+
+// An error nobody caught is the job's failure, reported as such, not a silent crash.
+const onUncaught = (error: unknown) => {
+  log().fatal({ err: error }, 'uncaught error in the job process');
+  if (runner) void endJob('uncaught error', error, true);
+  else void exit(1);
+};
+process.on('uncaughtException', onUncaught);
+process.on('unhandledRejection', onUncaught);
+
+process.on('message', (message: unknown) => {
+  if (!isParentMessage(message)) return; // user code may use the channel too
+  void handle(message);
+});
+
+async function handle(message: ParentMessage): Promise<void> {
+  switch (message.type) {
+    case 'initialize':
+      await initialize(message);
+      return;
+    case 'start_job': {
+      if (!agent || runner) {
+        log().error('received a job before initializing, or a second job; ignoring it');
+        return;
+      }
+      const info = fromStartJobRequest(message);
+      // Whatever ends the job (ctx.shutdown, the room, a failing entry) comes through here.
+      runner = new JobRunner(info, proc, (reason) => void endJob(reason, undefined, true));
+      channel.send({ type: 'job_started' });
+      // After the acknowledgement: an entry that blocks the event loop from its
+      // first line must not also block the message that says it started.
+      const started = runner;
+      setImmediate(() => started.run(agent!));
+      return;
+    }
+    case 'ping':
+      channel.send({ type: 'pong', sentAt: message.sentAt, rssBytes: process.memoryUsage.rss() });
+      return;
+    case 'shutdown':
+      // The worker asked, so the worker's deadline applies (it kills past it).
+      if (runner) await endJob(message.reason, undefined, false);
+      else await exit(0);
+      return;
+  }
+}
+
+async function initialize(message: InitializeRequest): Promise<void> {
+  shutdownTimeoutMs = message.shutdownTimeoutMs;
+  // Before importing the agent file, so its top-level `log()` calls are forwarded too.
+  initializeLogger({
+    level: message.logLevel,
+    pretty: false,
+    destination: new IpcLogDestination(channel),
+  });
+  try {
+    agent = await loadAgent(message.agentFile);
+    await agent.prewarm?.(proc);
+  } catch (error) {
+    log().error({ err: error }, 'job process failed to initialize');
+    channel.send({ type: 'initialize_failed', error: errorMessage(error) });
+    await exit(1);
+    return;
+  }
+  channel.send({ type: 'initialized' });
+}
+
+async function loadAgent(agentFile: string): Promise<Agent> {
+  let module: { default?: unknown };
+  try {
+    module = await import(pathToFileURL(agentFile).href);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (
+      code === 'ERR_UNKNOWN_FILE_EXTENSION' &&
+      ['.ts', '.mts', '.cts'].includes(extname(agentFile))
+    ) {
+      throw new Error(
+        `cannot import ${agentFile}: Node does not run TypeScript by itself; ` +
+          'start the worker with tsx (`tsx agent.ts start`) or run the compiled JavaScript',
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  if (!isAgent(module.default)) {
+    throw new Error(`${agentFile} must \`export default defineAgent({ entry })\``);
+  }
+  return module.default;
+}
+
+/**
+ * Ends the job, tells the worker how it went, and exits. With `ownDeadline`
+ * (the job ended on its own, or the worker is gone) the child bounds its
+ * teardown itself; when the worker asked, the worker's deadline governs.
+ */
+async function endJob(reason: string, error: unknown, ownDeadline: boolean): Promise<void> {
+  if (jobEnding) return;
+  jobEnding = true;
+  const timer = ownDeadline
+    ? setTimeout(() => {
+        const late = `shutdown did not finish within ${shutdownTimeoutMs} ms`;
+        log().error({ reason }, late);
+        channel.send({ type: 'job_done', reason, error: late });
+        void exit(1);
+      }, shutdownTimeoutMs)
+    : undefined;
+  const end = await runner!.end(reason, error);
+  clearTimeout(timer);
+  if (exiting) return; // the deadline above fired first
+  channel.send({ type: 'job_done', ...end });
+  await exit(end.error === undefined ? 0 : 1);
+}
+
+async function exit(code: number): Promise<void> {
+  if (exiting) return;
+  exiting = true;
+  await channel.flush(FLUSH_TIMEOUT_MS);
+  // rtc-node's native threads would otherwise keep running (or crash) during exit.
+  await withDeadline(dispose(), DISPOSE_TIMEOUT_MS, 'rtc-node dispose').catch(() => {});
+  process.exit(code);
+}

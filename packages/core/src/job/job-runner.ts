@@ -1,0 +1,99 @@
+import { DisconnectReason, Room } from '@livekit/rtc-node';
+import { log } from '../log.js';
+import type { Agent, JobProcess } from './agent.js';
+import { errorMessage } from './deadline.js';
+import { JobContext, type ShutdownCallback } from './job-context.js';
+import type { RunningJobInfo } from './job-info.js';
+
+/** How a job ended: `error` is set when it failed. */
+export interface JobEnd {
+  reason: string;
+  error?: string;
+}
+
+/**
+ * One job inside a job process: its room, its context, its entry, and its end.
+ * The job ends at the first of: the room disconnects, `ctx.shutdown()`, the
+ * entry throws, or the process calls `end()` (the worker asked, or went away).
+ * The entry returning does not end it: an entry typically starts an assistant
+ * and returns while the conversation goes on.
+ */
+export class JobRunner {
+  readonly ctx: JobContext;
+  readonly #room = new Room();
+  readonly #ending = new AbortController();
+  readonly #shutdownCallbacks: ShutdownCallback[] = [];
+  readonly #onEnding: (reason: string) => void;
+  #ended: Promise<JobEnd> | undefined;
+
+  /** `onEnding` runs once, as soon as the job starts ending, whatever ended it. */
+  constructor(info: RunningJobInfo, proc: JobProcess, onEnding: (reason: string) => void) {
+    this.#onEnding = onEnding;
+    this.ctx = new JobContext({
+      info,
+      proc,
+      room: this.#room,
+      ending: this.#ending.signal,
+      shutdownCallbacks: this.#shutdownCallbacks,
+      requestShutdown: (reason) => void this.end(reason),
+    });
+    this.#room.on('disconnected', (reason) => {
+      void this.end(`room disconnected (${DisconnectReason[reason] ?? reason})`);
+    });
+  }
+
+  /** Calls the entry. Its failure ends the job as failed. */
+  run(agent: Agent): void {
+    const logger = log();
+    Promise.resolve()
+      .then(() => agent.entry(this.ctx))
+      .then(
+        () => {
+          if (!this.#room.isConnected && !this.#ending.signal.aborted) {
+            logger.warn(
+              'the entry returned without connecting to the room; ' +
+                'the job keeps running until ctx.shutdown() is called or the worker ends it',
+            );
+          }
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'the job entry failed');
+          void this.end('the job entry failed', error);
+        },
+      );
+  }
+
+  /**
+   * Ends the job: shutdown callbacks in order, then leaves the room. The first
+   * call decides the reason and outcome; later calls get the same result.
+   * Not bounded here: the process around it owns the deadline (and kills).
+   */
+  end(reason: string, error?: unknown): Promise<JobEnd> {
+    if (!this.#ended) {
+      this.#ended = this.#teardown(reason, error);
+      this.#onEnding(reason);
+    }
+    return this.#ended;
+  }
+
+  async #teardown(reason: string, error: unknown): Promise<JobEnd> {
+    const logger = log();
+    logger.debug({ reason }, 'job ending');
+    this.#ending.abort(new Error(`the job is shutting down: ${reason}`));
+    for (const callback of this.#shutdownCallbacks) {
+      try {
+        await callback(reason);
+      } catch (callbackError) {
+        logger.error({ err: callbackError }, 'a shutdown callback failed');
+      }
+    }
+    if (this.#room.isConnected) {
+      try {
+        await this.#room.disconnect();
+      } catch (disconnectError) {
+        logger.warn({ err: disconnectError }, 'leaving the room failed');
+      }
+    }
+    return error === undefined ? { reason } : { reason, error: errorMessage(error) };
+  }
+}

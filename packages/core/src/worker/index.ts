@@ -1,0 +1,17 @@
+export {
+  type AcceptOptions,
+  type JobAnswer,
+  JobRequest,
+  JobRequestAnsweredError,
+} from './job-request.js';
+export { createCpuLoadFnc } from './load.js';
+export {
+  agentURL,
+  httpURL,
+  type ResolvedWorkerOptions,
+  resolveWorkerOptions,
+  type WorkerOptions,
+  type WorkerPermissions,
+  type WorkerType,
+} from './options.js';
+export { Worker, WorkerAuthError, type WorkerEvents } from './worker.js';

@@ -1,0 +1,174 @@
+import type { TrackSource } from '@livekit/protocol';
+import type { JobRequest } from './job-request.js';
+import { createCpuLoadFnc } from './load.js';
+
+export type WorkerType = 'room' | 'publisher';
+
+/** What the agent may do in the rooms it joins; carried into each job's token by the server. */
+export interface WorkerPermissions {
+  canPublish: boolean;
+  canSubscribe: boolean;
+  canPublishData: boolean;
+  canUpdateMetadata: boolean;
+  canPublishSources: TrackSource[];
+  /** Invisible to other participants. */
+  hidden: boolean;
+}
+
+export interface WorkerOptions {
+  /** Path of the agent file (the module whose default export is `defineAgent(...)`). */
+  agent: string;
+  /**
+   * Decides whether to take a job: call `req.accept()` or `req.reject()`. Default:
+   * accept. Returning without answering rejects the job.
+   */
+  requestFnc?: (req: JobRequest) => Promise<void>;
+  /** Current load, 0 to 1. Default: CPU use of this machine or container (cgroup-aware). */
+  loadFnc?: () => number | Promise<number>;
+  /** At or above this load the worker reports itself full. Default 0.75. */
+  loadThreshold?: number;
+  /** Job processes kept started and prewarmed, waiting for jobs. Default 3 (0 in `dev`). */
+  numIdleProcesses?: number;
+  /** Deadline for a process to import the agent file and run `prewarm`. Default 10 s. */
+  initializeProcessTimeoutMs?: number;
+  /** Deadline for a job to end after being asked to; then it is killed. Default 60 s. */
+  shutdownProcessTimeoutMs?: number;
+  /** How long `drain()` waits for running jobs. Default 60 s. */
+  drainTimeoutMs?: number;
+  permissions?: Partial<WorkerPermissions>;
+  /** `room`: one job per room; `publisher`: one per participant that publishes. Default `room`. */
+  workerType?: WorkerType;
+  /** Named agents get only explicitly dispatched jobs. Default '' (automatic dispatch). */
+  agentName?: string;
+  /** Deprecated by LiveKit; sent only when set. */
+  namespace?: string;
+  /** Default: `LIVEKIT_URL`. */
+  wsURL?: string;
+  /** Default: `LIVEKIT_API_KEY`. */
+  apiKey?: string;
+  /** Default: `LIVEKIT_API_SECRET`. */
+  apiSecret?: string;
+  /** Health server address. Default localhost:8081; port 0 picks a free one. */
+  host?: string;
+  port?: number;
+  /** Reconnection attempts after the connection is lost, before giving up. Default 16. */
+  maxRetry?: number;
+  /** Warn when a job process uses more memory than this. Default 500 MB. */
+  jobMemoryWarnMB?: number;
+  /** Kill a job process past this much memory. Default: no limit. */
+  jobMemoryLimitMB?: number;
+  /** Ping interval and timeout of job processes (a hung process is killed). Defaults 2.5 s and 30 s. */
+  jobPingIntervalMs?: number;
+  jobPingTimeoutMs?: number;
+  /** Deadline for the server's assignment after accepting a job. Default 7.5 s. */
+  assignmentTimeoutMs?: number;
+}
+
+export type ResolvedWorkerOptions = Required<
+  Omit<WorkerOptions, 'namespace' | 'jobMemoryLimitMB' | 'permissions'>
+> & {
+  namespace: string | undefined;
+  jobMemoryLimitMB: number | undefined;
+  permissions: WorkerPermissions;
+};
+
+const DEFAULT_PERMISSIONS: WorkerPermissions = {
+  canPublish: true,
+  canSubscribe: true,
+  canPublishData: true,
+  canUpdateMetadata: true,
+  canPublishSources: [],
+  hidden: false,
+};
+
+/**
+ * Fills defaults (credentials from the environment) and rejects values that
+ * cannot work, naming the option or the environment variable to fix.
+ */
+export function resolveWorkerOptions(
+  options: WorkerOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): ResolvedWorkerOptions {
+  if (!options || typeof options.agent !== 'string' || options.agent === '') {
+    throw new TypeError('WorkerOptions.agent must be the path of the agent file');
+  }
+  const fromEnv = (value: string | undefined, variable: string, option: string): string => {
+    const resolved = value ?? env[variable];
+    if (!resolved) {
+      throw new TypeError(`${variable} is not set: set it in the environment or pass ${option}`);
+    }
+    return resolved;
+  };
+  const resolved: ResolvedWorkerOptions = {
+    agent: options.agent,
+    requestFnc: options.requestFnc ?? ((req) => req.accept()),
+    loadFnc: options.loadFnc ?? createCpuLoadFnc(),
+    loadThreshold: options.loadThreshold ?? 0.75,
+    numIdleProcesses: options.numIdleProcesses ?? 3,
+    initializeProcessTimeoutMs: options.initializeProcessTimeoutMs ?? 10_000,
+    shutdownProcessTimeoutMs: options.shutdownProcessTimeoutMs ?? 60_000,
+    drainTimeoutMs: options.drainTimeoutMs ?? 60_000,
+    permissions: { ...DEFAULT_PERMISSIONS, ...options.permissions },
+    workerType: options.workerType ?? 'room',
+    agentName: options.agentName ?? '',
+    namespace: options.namespace,
+    wsURL: fromEnv(options.wsURL, 'LIVEKIT_URL', 'wsURL (--url)'),
+    apiKey: fromEnv(options.apiKey, 'LIVEKIT_API_KEY', 'apiKey (--api-key)'),
+    apiSecret: fromEnv(options.apiSecret, 'LIVEKIT_API_SECRET', 'apiSecret (--api-secret)'),
+    host: options.host ?? 'localhost',
+    port: options.port ?? 8081,
+    maxRetry: options.maxRetry ?? 16,
+    jobMemoryWarnMB: options.jobMemoryWarnMB ?? 500,
+    jobMemoryLimitMB: options.jobMemoryLimitMB,
+    jobPingIntervalMs: options.jobPingIntervalMs ?? 2500,
+    jobPingTimeoutMs: options.jobPingTimeoutMs ?? 30_000,
+    assignmentTimeoutMs: options.assignmentTimeoutMs ?? 7500,
+  };
+  if (!/^(wss?|https?):\/\//.test(resolved.wsURL)) {
+    throw new TypeError(
+      `LiveKit URL must start with ws://, wss://, http:// or https:// (got ${resolved.wsURL})`,
+    );
+  }
+  if (!(resolved.loadThreshold > 0 && resolved.loadThreshold <= 1)) {
+    throw new TypeError(`loadThreshold must be in (0, 1] (got ${resolved.loadThreshold})`);
+  }
+  if (resolved.workerType !== 'room' && resolved.workerType !== 'publisher') {
+    throw new TypeError(
+      `workerType must be 'room' or 'publisher' (got ${String(resolved.workerType)})`,
+    );
+  }
+  for (const key of [
+    'numIdleProcesses',
+    'maxRetry',
+    'port',
+    'initializeProcessTimeoutMs',
+    'shutdownProcessTimeoutMs',
+    'drainTimeoutMs',
+    'jobPingIntervalMs',
+    'jobPingTimeoutMs',
+    'assignmentTimeoutMs',
+  ] as const) {
+    const value = resolved[key];
+    if (!Number.isInteger(value) || value < 0) {
+      throw new TypeError(`${key} must be a whole number >= 0 (got ${String(value)})`);
+    }
+  }
+  return resolved;
+}
+
+/** `<url>/agent` with ws(s) for http(s), without the reference's double slash. */
+export function agentURL(wsURL: string): string {
+  const url = new URL(wsURL);
+  url.protocol = url.protocol.replace(/^http/, 'ws');
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/agent`;
+  url.search = '';
+  url.hash = '';
+  return url.toString();
+}
+
+/** The HTTP base of the server's Twirp APIs, for a ws(s) or http(s) URL. */
+export function httpURL(wsURL: string): string {
+  const url = new URL(wsURL);
+  url.protocol = url.protocol.replace(/^ws/, 'http');
+  return url.origin;
+}

@@ -1,0 +1,114 @@
+// The pool inside a worker process of its own (fixtures/agents/host.mjs), so a
+// test can kill that worker, or start it the way a user would: `tsx agent.ts`.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { afterEach, describe, expect, it } from 'vitest';
+import { expectAllGone, fixture, isAlive, SCRIPTED_AGENT, waitFor } from './job-helpers.js';
+
+// tsx is not a dependency of core; the bench package has it. Until core lists
+// it as a devDependency, the TypeScript test runs only where it is installed.
+const TSX = new URL('../node_modules/.bin/tsx', import.meta.url).pathname;
+
+interface HostEvent {
+  event: string;
+  [key: string]: unknown;
+}
+
+/** A running host: its stdout parsed into events as they arrive. */
+interface Host {
+  process: ChildProcess;
+  events: HostEvent[];
+  /** What the host (and its job processes) wrote to stderr: shown when a wait fails. */
+  stderr: string[];
+  /** Pids of every job process the host's pool started. */
+  childPids(): number[];
+  waitForEvent(name: string, timeoutMs?: number): Promise<HostEvent>;
+}
+
+const hosts: Host[] = [];
+
+afterEach(async () => {
+  for (const host of hosts.splice(0)) {
+    if (host.process.exitCode === null && host.process.signalCode === null) {
+      host.process.kill('SIGKILL');
+    }
+    await expectAllGone(host.childPids());
+  }
+});
+
+function startHost(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Host {
+  const child = spawn(command, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const events: HostEvent[] = [];
+  const stderr: string[] = [];
+  child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
+  // Job processes share the host's stdout, and rtc-node writes its own JSON
+  // lines there: only lines with an `event` are the host's.
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    try {
+      const parsed = JSON.parse(line);
+      if (typeof parsed?.event === 'string') events.push(parsed);
+    } catch {
+      // not ours
+    }
+  });
+  const host: Host = {
+    process: child,
+    events,
+    stderr,
+    childPids: () =>
+      events
+        .filter((e) => e.event === 'log')
+        .map((e) => e.record as Record<string, unknown>)
+        .filter((record) => record.msg === 'job process started')
+        .map((record) => record.jobPid as number),
+    waitForEvent: (name, timeoutMs = 15_000) =>
+      waitFor(`host event ${name}`, () => events.find((e) => e.event === name), timeoutMs).catch(
+        (error: Error) => {
+          throw new Error(`${error.message}\nhost stderr:\n${stderr.join('')}`);
+        },
+      ),
+  };
+  hosts.push(host);
+  return host;
+}
+
+describe('job processes and their worker', () => {
+  it('exit when the worker is SIGKILLed (their IPC channel closes)', async () => {
+    const host = startHost(process.execPath, [fixture('host.mjs'), SCRIPTED_AGENT, 'idle']);
+    await host.waitForEvent('launched');
+    // The job's process and the idle one that replaced it.
+    await waitFor('the pool to refill', () => host.childPids().length === 2);
+    const pids = host.childPids();
+    expect(pids.every(isAlive)).toBe(true);
+
+    host.process.kill('SIGKILL');
+    await expectAllGone(pids, 5_000);
+  });
+
+  it('exit when the worker dies of an uncaught error', async () => {
+    const host = startHost(process.execPath, [fixture('host.mjs'), SCRIPTED_AGENT, 'idle'], {
+      HOST_CRASH: '1',
+    });
+    await host.waitForEvent('launched');
+    await waitFor('the host to crash', () => host.process.exitCode !== null);
+    expect(host.process.exitCode).toBe(1);
+    expect(host.stderr.join('')).toContain('the worker crashed');
+    await expectAllGone(host.childPids(), 5_000);
+  });
+
+  it('run a TypeScript agent file when the worker runs under tsx', async () => {
+    // The agent file is its own worker, as in `tsx agent.ts start`.
+    const host = startHost(TSX, [fixture('ts-agent.ts')]);
+    const exited = await host.waitForEvent('job_exited', 20_000);
+    expect(exited).toMatchObject({ jobId: 'job-host', status: 'success' });
+    const entryLine = host.events
+      .map((e) => e.record as Record<string, unknown> | undefined)
+      .find((record) => record?.msg === 'typescript entry ran');
+    expect(entryLine).toMatchObject({ greeting: 'hello from TypeScript', jobId: 'job-host' });
+    await host.waitForEvent('closed');
+  });
+});

@@ -1,0 +1,69 @@
+import { APIConnectionError, APIError, APIStatusError, parseRetryAfter } from '@agents/core';
+import {
+  APIError as OpenAIAPIError,
+  APIConnectionError as OpenAIConnectionError,
+  APIConnectionTimeoutError as OpenAIConnectionTimeoutError,
+} from 'openai';
+import type { Deadline } from './deadline.js';
+
+/**
+ * The core's typed error for what the openai client threw, so that retry
+ * decisions read `retryable` and never a message. `deadline` tells a timeout
+ * of ours apart from other aborts.
+ */
+export function toAPIError(error: unknown, deadline: Deadline): Error {
+  if (error instanceof APIError) return error;
+  if (deadline.timedOut || error instanceof OpenAIConnectionTimeoutError) {
+    return deadline.timeoutError(error);
+  }
+  if (error instanceof OpenAIConnectionError) {
+    return new APIConnectionError(`could not reach OpenAI: ${error.message}`, { cause: error });
+  }
+  if (error instanceof OpenAIAPIError) {
+    // No status: the service reported an error event inside a stream that had started.
+    if (error.status === undefined) {
+      return new APIError(`OpenAI failed mid-response: ${error.message}`, {
+        body: error.error,
+        retryable: true,
+        cause: error,
+      });
+    }
+    return statusError(error as OpenAIAPIError<number, Headers>);
+  }
+  if (error instanceof SyntaxError) {
+    return new APIError(`OpenAI sent a chunk that is not JSON: ${error.message}`, { cause: error });
+  }
+  // What is left comes from fetch reading the body: the connection broke mid-response.
+  const reason = error instanceof Error ? error.message : String(error);
+  return new APIConnectionError(`the connection to OpenAI broke mid-response (${reason})`, {
+    cause: error,
+  });
+}
+
+function statusError(error: OpenAIAPIError<number, Headers>): APIStatusError {
+  const { status } = error;
+  let message = `OpenAI answered ${error.message}`;
+  if (status === 401) {
+    message = `OpenAI rejected the API key (${error.message}): check OPENAI_API_KEY or the apiKey option`;
+  } else if (status === 403) {
+    message =
+      `OpenAI refused the request (${error.message}): check that the key in OPENAI_API_KEY ` +
+      '(or the apiKey option) may use this model from here';
+  }
+  return new APIStatusError(message, {
+    status,
+    requestId: error.requestID ?? undefined,
+    retryAfterMs: retryAfterMs(error.headers),
+    body: error.error,
+    // A wrong key stays wrong: never worth another try.
+    retryable: status === 401 || status === 403 ? false : undefined,
+    cause: error,
+  });
+}
+
+/** OpenAI sends `retry-after-ms` next to the standard `retry-after`; the finer one wins. */
+function retryAfterMs(headers: Headers | undefined): number | undefined {
+  const ms = Number(headers?.get('retry-after-ms') ?? Number.NaN);
+  if (Number.isFinite(ms) && ms >= 0) return ms;
+  return parseRetryAfter(headers?.get('retry-after'));
+}

@@ -1,0 +1,100 @@
+import { APIConnectionError, type APIConnectOptions, llm } from '@agents/core';
+import type OpenAI from 'openai';
+import type {
+  ChatCompletionChunk,
+  ChatCompletionCreateParamsStreaming,
+} from 'openai/resources/chat/completions';
+import { Deadline } from './deadline.js';
+import { toAPIError } from './errors.js';
+import { retryBeforeOutput } from './retry.js';
+import { ToolCallAssembler } from './tool-calls.js';
+
+export interface StreamInit {
+  client: OpenAI;
+  connect: APIConnectOptions;
+  request: ChatCompletionCreateParamsStreaming;
+}
+
+/** One streamed reply; failures are retried until the first chunk goes to the consumer. */
+export class OpenAILLMStream extends llm.LLMStream {
+  readonly #init: StreamInit;
+  #emitted = false;
+
+  constructor(owner: llm.LLM, options: llm.ChatOptions, init: StreamInit) {
+    super(owner, options);
+    this.#init = init;
+  }
+
+  protected async run(): Promise<void> {
+    await retryBeforeOutput(
+      { connect: this.#init.connect, signal: this.signal, label: this.llm.label },
+      () => this.#attempt(),
+      () => this.#emitted,
+    );
+  }
+
+  protected override emit(chunk: llm.ChatChunk): Promise<boolean> {
+    this.#emitted = true;
+    return super.emit(chunk);
+  }
+
+  async #attempt(): Promise<void> {
+    const { client, connect, request } = this.#init;
+    const deadline = new Deadline(this.signal, connect.timeoutMs);
+    let chunks: AsyncIterator<ChatCompletionChunk> | undefined;
+    try {
+      const stream = await deadline.within(
+        client.chat.completions.create(request, { signal: deadline.signal, maxRetries: 0 }),
+      );
+      chunks = stream[Symbol.asyncIterator]();
+      const toolCalls = new ToolCallAssembler();
+      let finished = false;
+      for (;;) {
+        const next = await deadline.within(chunks.next());
+        if (this.signal.aborted) return;
+        // The SDK ends a stream quietly when its request is aborted: "done" may be our timeout.
+        if (deadline.timedOut) throw deadline.timeoutError();
+        if (next.done) break;
+        finished ||= next.value.choices?.some((choice) => choice.finish_reason) ?? false;
+        if (!(await this.#forward(next.value, toolCalls))) return;
+      }
+      // A reply always ends with a finish_reason: without one, text or a call was cut short.
+      if (!finished) {
+        throw new APIConnectionError('the OpenAI stream ended before the reply was complete');
+      }
+    } catch (error) {
+      if (this.signal.aborted) return;
+      throw toAPIError(error, deadline);
+    } finally {
+      deadline.dispose();
+      // Ends the HTTP exchange when we stop early: the socket closes, generation stops.
+      await chunks?.return?.();
+    }
+  }
+
+  /** Emits what one provider chunk adds; false once the stream is closed. */
+  async #forward(chunk: ChatCompletionChunk, toolCalls: ToolCallAssembler): Promise<boolean> {
+    const requestId = chunk.id;
+    // Some compatible servers send `choices: null` on the usage chunk.
+    const choice = chunk.choices?.[0];
+    if (choice?.delta?.content) {
+      const delta = { role: 'assistant' as const, content: choice.delta.content };
+      if (!(await this.emit({ requestId, delta }))) return false;
+    }
+    for (const call of choice?.delta?.tool_calls ?? []) toolCalls.add(call);
+    // Calls go out whole, once the model has finished writing all of them.
+    if (choice?.finish_reason && toolCalls.size > 0) {
+      const delta = { role: 'assistant' as const, toolCalls: toolCalls.take() };
+      if (!(await this.emit({ requestId, delta }))) return false;
+    }
+    if (chunk.usage) {
+      const usage = {
+        promptTokens: chunk.usage.prompt_tokens,
+        completionTokens: chunk.usage.completion_tokens,
+        totalTokens: chunk.usage.total_tokens,
+      };
+      if (!(await this.emit({ requestId, usage }))) return false;
+    }
+    return true;
+  }
+}
