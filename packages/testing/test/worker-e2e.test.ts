@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type JobRequest, Worker, WorkerAuthError, type WorkerOptions } from '@agents/core';
 import { JobStatus, WorkerStatus } from '@livekit/protocol';
@@ -319,4 +319,51 @@ describe('agent CLI against the stand-in', () => {
     expect(stderr).toBe('');
     await until(() => !alive(pid), 5000, 'the job process to exit with its worker');
   }, 40_000);
+
+  it('dev restarts the worker when a file changes and brings the running job back', async () => {
+    child = spawn(
+      process.execPath,
+      [
+        AGENT,
+        'dev',
+        '--url',
+        server.url,
+        '--api-key',
+        server.apiKey,
+        '--api-secret',
+        server.apiSecret,
+        '--log-level',
+        'warn',
+      ],
+      { env: { ...process.env, AGENT_MARKERS: markers }, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    const [first] = await server.waitForWorkers(1, { timeoutMs: 20_000 });
+    const jobId = await roomJob('reload-room');
+    const before = await entryReached(jobId);
+
+    const trigger = join(dirname(AGENT), `reload-${process.pid}.json`);
+    await writeFile(trigger, '{}');
+    try {
+      await server.waitUntil(
+        () => server.workers().length === 1 && server.workers()[0]!.id !== first!.id,
+        { timeoutMs: 20_000 },
+      );
+      // The new worker started the same job again, in a process of its own.
+      await until(
+        () => JSON.parse(readFileSync(join(markers, jobId), 'utf8')).pid !== before.pid,
+        20_000,
+        'the job to restart after the reload',
+      );
+      const after = await entryReached(jobId);
+      expect(after.room).toBe('reload-room');
+      await until(() => !alive(before.pid), 10_000, 'the old job process to exit');
+    } finally {
+      await unlink(trigger);
+    }
+    const exited = new Promise<number | null>((resolve) =>
+      child!.once('exit', (code) => resolve(code)),
+    );
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+  }, 60_000);
 });

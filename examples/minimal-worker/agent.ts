@@ -1,0 +1,22 @@
+// The smallest agent. `tsx agent.ts dev` runs a worker that registers with the
+// LiveKit server named by LIVEKIT_URL (with LIVEKIT_API_KEY/SECRET) and runs
+// each job it accepts in a process of its own, prewarmed before the job came.
+import { fileURLToPath } from 'node:url';
+import { cli, defineAgent, type JobContext, type JobProcess, log } from '@agents/core';
+
+export default defineAgent({
+  // Runs once per job process, before any job: load models here.
+  prewarm: (proc: JobProcess) => {
+    proc.userData.preparedAt = new Date().toISOString();
+  },
+  entry: async (ctx: JobContext) => {
+    const logger = log().child({ jobId: ctx.job.id, room: ctx.job.room?.name });
+    logger.info({ preparedAt: ctx.proc.userData.preparedAt }, 'job started');
+    // A voice agent would now join the room (`await ctx.connect()`) and start
+    // its pipeline. The stand-in server has no media, so this one only waits
+    // for the job to be ended: by the server, the worker, or ctx.shutdown().
+    ctx.addShutdownCallback(() => logger.info('job ending'));
+  },
+});
+
+cli.runApp({ agent: fileURLToPath(import.meta.url) });

@@ -1,0 +1,44 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { LiveKitStandIn } from '@agents/testing';
+import { JobStatus } from '@livekit/protocol';
+import { afterEach, expect, it } from 'vitest';
+
+const agent = fileURLToPath(new URL('../agent.ts', import.meta.url));
+const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
+let server: LiveKitStandIn | undefined;
+
+afterEach(async () => {
+  await server?.close();
+});
+
+it('runs a job against the stand-in server, and stops cleanly on Ctrl-C', async () => {
+  server = await LiveKitStandIn.start();
+  const worker = spawn(tsx, [agent, 'connect', '--room', 'demo'], {
+    env: {
+      ...process.env,
+      LIVEKIT_URL: server.url,
+      LIVEKIT_API_KEY: server.apiKey,
+      LIVEKIT_API_SECRET: server.apiSecret,
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  worker.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  try {
+    const job = await server.waitForJob((j) => j.room === 'demo' && j.simulated, {
+      timeoutMs: 30_000,
+    });
+    await server.waitForJobStatus(job.id, JobStatus.JS_RUNNING, { timeoutMs: 30_000 });
+    // `connect` logs human-readable lines; the job's own line carries its id.
+    await server.waitUntil(() => output.includes('job started'), { timeoutMs: 10_000 });
+    expect(output).toMatch(new RegExp(`job started[\\s\\S]*jobId: "${job.id}"`));
+  } finally {
+    const exited = new Promise<number | null>((resolve) => worker.once('exit', resolve));
+    worker.kill('SIGINT');
+    expect(await exited).toBe(0);
+  }
+});
