@@ -75,8 +75,12 @@ async function run(): Promise<Row[]> {
     const latencies: number[] = [];
     for (let i = 0; i < JOBS; i++) {
       const room = `bench-${i}`;
-      // The worker reports CPU load; right after a refill it may call itself full.
-      await until(() => server.workers()[0]?.status === WorkerStatus.WS_AVAILABLE, 20_000);
+      // The worker reports CPU load; right after a refill it may be too busy to
+      // get jobs (the server skips workers at 0.7 or more).
+      await until(() => {
+        const info = server.workers()[0];
+        return info?.status === WorkerStatus.WS_AVAILABLE && info.load < 0.7;
+      }, 30_000);
       const created = Date.now();
       server.createRoom(room);
       const marker = join(markers, room);

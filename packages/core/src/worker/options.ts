@@ -25,7 +25,11 @@ export interface WorkerOptions {
   requestFnc?: (req: JobRequest) => Promise<void>;
   /** Current load, 0 to 1. Default: CPU use of this machine or container (cgroup-aware). */
   loadFnc?: () => number | Promise<number>;
-  /** At or above this load the worker reports itself full. Default 0.75. */
+  /**
+   * At or above this load the worker reports itself full. Default 0.7: current
+   * LiveKit servers stop giving jobs to workers at 0.7 whatever they report, so
+   * a higher threshold would only make the worker look available while idle.
+   */
   loadThreshold?: number;
   /** Job processes kept started and prewarmed, waiting for jobs. Default 3 (0 in `dev`). */
   numIdleProcesses?: number;
@@ -103,7 +107,7 @@ export function resolveWorkerOptions(
     agent: options.agent,
     requestFnc: options.requestFnc ?? ((req) => req.accept()),
     loadFnc: options.loadFnc ?? createCpuLoadFnc(),
-    loadThreshold: options.loadThreshold ?? 0.75,
+    loadThreshold: options.loadThreshold ?? 0.7,
     numIdleProcesses: options.numIdleProcesses ?? 3,
     initializeProcessTimeoutMs: options.initializeProcessTimeoutMs ?? 10_000,
     shutdownProcessTimeoutMs: options.shutdownProcessTimeoutMs ?? 60_000,
