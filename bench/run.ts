@@ -1,13 +1,19 @@
 // Runs every benchmark suite and prints one markdown table to paste into BENCHMARKS.md.
 // `pnpm bench` runs them all; `pnpm bench audio` only the suites whose name contains "audio".
 import { cpus } from 'node:os';
+import { initializeLogger } from '@agents/core';
+import { dispose } from '@livekit/rtc-node';
 import type { Row, Suite } from './measure.js';
 import { coreSuite } from './suites/core.js';
 import { openaiSuite } from './suites/openai.js';
 import { tokenizeSuite } from './suites/tokenize.js';
+import { vadSuite } from './suites/vad.js';
 import { workerSuite } from './suites/worker.js';
 
-const suites: Suite[] = [coreSuite, tokenizeSuite, openaiSuite, workerSuite];
+const suites: Suite[] = [coreSuite, tokenizeSuite, vadSuite, openaiSuite, workerSuite];
+
+// Warnings (e.g. a VAD falling behind on purpose) would mix into the table.
+initializeLogger({ level: process.env.LOG_LEVEL ?? 'error', pretty: false });
 
 const filter = process.argv[2];
 const rows: Array<Row & { suite: string }> = [];
@@ -21,3 +27,6 @@ console.log('| suite | measurement | result | how |');
 console.log('| --- | --- | --- | --- |');
 for (const row of rows)
   console.log(`| ${row.suite} | ${row.name} | ${row.result} | ${row.detail} |`);
+
+// Native resamplers keep rtc-node's runtime alive until it is disposed.
+await dispose();

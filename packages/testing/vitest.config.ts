@@ -7,6 +7,5 @@ export default defineConfig({
     testTimeout: 20_000,
     // Quiet logs unless asked for: LOG_LEVEL=debug pnpm test
     env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' },
-    passWithNoTests: true,
   },
 });

@@ -1,7 +1,6 @@
 // The pool inside a worker process of its own (fixtures/agents/host.mjs), so a
 // test can kill that worker, or start it the way a user would: `tsx agent.ts`.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectAllGone, fixture, isAlive, SCRIPTED_AGENT, waitFor } from './job-helpers.js';

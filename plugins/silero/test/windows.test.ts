@@ -1,0 +1,47 @@
+import { AudioFrame } from '@livekit/rtc-node';
+import { describe, expect, it } from 'vitest';
+import { WindowAssembler } from '../src/windows.js';
+
+const shape = { sampleRate: 16_000, windowSize: 512, contextSize: 64 };
+
+/** A ramp: sample i is i (mod 30000), so every sample's place can be checked. */
+function ramp(from: number, count: number, channels = 1): AudioFrame {
+  const data = new Int16Array(count * channels);
+  for (let i = 0; i < count; i++) data.fill((from + i) % 30_000, i * channels, (i + 1) * channels);
+  return new AudioFrame(data, 16_000, channels, count);
+}
+
+function windowsOf(frameSizes: number[], channels = 1): Float32Array[] {
+  const assembler = new WindowAssembler(shape);
+  const windows: Float32Array[] = [];
+  let at = 0;
+  for (const size of frameSizes) {
+    for (const window of assembler.push(ramp(at, size, channels))) windows.push(window.slice());
+    at += size;
+  }
+  for (const window of assembler.flush()) windows.push(window.slice());
+  assembler.close();
+  return windows;
+}
+
+describe('WindowAssembler', () => {
+  it('cuts the audio into windows, each after the end of the one before', () => {
+    const windows = windowsOf(Array(20).fill(160));
+    // 3200 samples: 6 whole windows; the last 128 samples wait for more.
+    expect(windows).toHaveLength(6);
+    windows.forEach((window, k) => {
+      expect(window).toHaveLength(576);
+      // The context of the first window is silence; later ones repeat the previous tail.
+      expect(window[63]! * 32768).toBe(k === 0 ? 0 : k * 512 - 1);
+      expect(window[64]! * 32768).toBe(k * 512);
+      expect(window[575]! * 32768).toBe(k * 512 + 511);
+    });
+  });
+
+  it('gives the same windows whatever the frame sizes and channels', () => {
+    const even = windowsOf(Array(20).fill(160));
+    expect(windowsOf([1, 2000, 7, 511, 681])).toEqual(even);
+    expect(windowsOf([3200])).toEqual(even);
+    expect(windowsOf(Array(20).fill(160), 2)).toEqual(even);
+  });
+});
