@@ -24,8 +24,8 @@ describe('worker options', () => {
       maxRetry: 16,
     });
     expect(options.permissions).toMatchObject({ canPublish: true, hidden: false });
-    const load = options.loadFnc();
-    expect(load).toBeGreaterThanOrEqual(0);
+    expect(options.loadFnc).toBeUndefined();
+    expect(options.loadThreshold).toBe(0.7);
   });
 
   it('names the missing variable and the option that replaces it', () => {
@@ -77,13 +77,15 @@ describe('JobRequest', () => {
 });
 
 describe('CPU load', () => {
-  it('reports the share of CPU used since the last call, between 0 and 1', () => {
+  it('reports the share of CPU used over windows of at least a second, between 0 and 1', () => {
     const load = createCpuLoadFnc();
-    const end = performance.now() + 50;
+    expect(load()).toBe(0);
+    const end = performance.now() + 1050;
     while (performance.now() < end) {}
     const value = load();
     expect(value).toBeGreaterThan(0);
     expect(value).toBeLessThanOrEqual(1);
+    expect(load()).toBe(value);
   });
 });
 

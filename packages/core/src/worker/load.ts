@@ -36,10 +36,14 @@ function machineSample(): Sample {
   return { busyUs: busyMs * 1000, wallUs: performance.now() * 1000 };
 }
 
+/** Windows shorter than this say more about a burst than about the load. */
+const MIN_WINDOW_US = 1_000_000;
+
 /**
  * A load function for `WorkerOptions.loadFnc`: the share of the available CPU
- * used since the previous call, 0 to 1. Reads the cgroup when there is one,
- * the machine's CPU times otherwise. The first call measures from creation.
+ * used since the previous reading, 0 to 1. Reads the cgroup when there is one,
+ * the machine's CPU times otherwise. A call less than a second after the last
+ * reading returns that reading again (0 before the first full second).
  */
 export function createCpuLoadFnc(): () => number {
   const cgroup = readCgroup();
@@ -47,12 +51,14 @@ export function createCpuLoadFnc(): () => number {
   const sample = (): Sample =>
     cgroup ? { busyUs: cgroup.usageUs(), wallUs: performance.now() * 1000 } : machineSample();
   let previous = sample();
+  let last = 0;
   return () => {
     const current = sample();
     const wall = current.wallUs - previous.wallUs;
+    if (wall < MIN_WINDOW_US) return last;
     const busy = current.busyUs - previous.busyUs;
     previous = current;
-    if (!(wall > 0)) return 0;
-    return Math.min(1, Math.max(0, busy / (wall * cpuCount)));
+    last = Math.min(1, Math.max(0, busy / (wall * cpuCount)));
+    return last;
   };
 }

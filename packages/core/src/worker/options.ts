@@ -1,6 +1,5 @@
 import type { TrackSource } from '@livekit/protocol';
 import type { JobRequest } from './job-request.js';
-import { createCpuLoadFnc } from './load.js';
 
 export type WorkerType = 'room' | 'publisher';
 
@@ -69,8 +68,10 @@ export interface WorkerOptions {
 }
 
 export type ResolvedWorkerOptions = Required<
-  Omit<WorkerOptions, 'namespace' | 'jobMemoryLimitMB' | 'permissions'>
+  Omit<WorkerOptions, 'namespace' | 'jobMemoryLimitMB' | 'permissions' | 'loadFnc'>
 > & {
+  /** Undefined: the worker measures CPU load, from when it has started. */
+  loadFnc: WorkerOptions['loadFnc'];
   namespace: string | undefined;
   jobMemoryLimitMB: number | undefined;
   permissions: WorkerPermissions;
@@ -106,7 +107,7 @@ export function resolveWorkerOptions(
   const resolved: ResolvedWorkerOptions = {
     agent: options.agent,
     requestFnc: options.requestFnc ?? ((req) => req.accept()),
-    loadFnc: options.loadFnc ?? createCpuLoadFnc(),
+    loadFnc: options.loadFnc,
     loadThreshold: options.loadThreshold ?? 0.7,
     numIdleProcesses: options.numIdleProcesses ?? 3,
     initializeProcessTimeoutMs: options.initializeProcessTimeoutMs ?? 10_000,

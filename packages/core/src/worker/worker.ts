@@ -24,6 +24,7 @@ import { retryDelay } from '../utils/retry.js';
 import { sleep } from '../utils/sleep.js';
 import { HealthServer } from './health-server.js';
 import { type JobAnswer, JobRequest } from './job-request.js';
+import { createCpuLoadFnc } from './load.js';
 import {
   agentURL,
   httpURL,
@@ -81,6 +82,7 @@ export class Worker extends TypedEventEmitter<WorkerEvents> {
   readonly #assignments = new Map<string, Future<JobAssignment>>();
   readonly #pending: WorkerMessage[] = [];
   #pool: ProcPool | undefined;
+  #loadFnc: () => number | Promise<number> = () => 0;
   readonly #poolReady = new Future<ProcPool>();
   #ws: WebSocket | undefined;
   #workerId = '';
@@ -201,6 +203,8 @@ export class Worker extends TypedEventEmitter<WorkerEvents> {
       );
       await this.#pool.start();
       this.#poolReady.resolve(this.#pool);
+      // Created now, so that the first window it measures is not the worker's own start-up.
+      this.#loadFnc = this.options.loadFnc ?? createCpuLoadFnc();
       await this.#connectLoop();
     } finally {
       await this.close();
@@ -546,7 +550,7 @@ export class Worker extends TypedEventEmitter<WorkerEvents> {
   async #reportStatus(): Promise<void> {
     let load = 0;
     try {
-      load = await this.options.loadFnc();
+      load = await this.#loadFnc();
     } catch (error) {
       this.#log.error({ err: error }, 'loadFnc failed; reporting load 0');
     }
