@@ -82,7 +82,6 @@ describe('AsyncStream', () => {
       }),
     });
     const stream = new Numbers(0, undefined, 20, true);
-    await sleep(5);
     await stream.close();
     stream.release.abort();
     expect(lines.map((l) => JSON.parse(l).msg)).toEqual([

@@ -1,5 +1,6 @@
 import { log } from '../log.js';
 import { Plugin } from '../plugin/plugin.js';
+import { errorMessage } from '../utils/deadline.js';
 
 /**
  * Runs `downloadFiles()` of each plugin in turn, logging what it does. The
@@ -20,7 +21,7 @@ export async function downloadPluginFiles(
     try {
       await plugin.downloadFiles({ signal: options.signal });
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorMessage(error);
       throw new Error(`${plugin.package}: ${reason}`, { cause: error });
     }
     const durationMs = Math.round(performance.now() - started);

@@ -1,5 +1,6 @@
 import { type Command, CommanderError, Option } from 'commander';
 import { initializeLogger, LOG_LEVELS } from '../log.js';
+import { errorMessage } from '../utils/deadline.js';
 
 /** `--log-level`, defaulting to `LOG_LEVEL` from the environment, then `info`. */
 export function logLevelOption(): Option {
@@ -49,7 +50,7 @@ export async function runProgram(program: Command, argv: readonly string[]): Pro
       process.exitCode = error.exitCode;
       return;
     }
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     console.error(`${program.name()}: ${reason.split('\n')[0]}`);
     process.exitCode = 1;
   }

@@ -4,8 +4,8 @@ import { dirname } from 'node:path';
 import { Job } from '@livekit/protocol';
 import type { RunningJobInfo } from '../job/index.js';
 import { log } from '../log.js';
+import { withDeadline } from '../utils/deadline.js';
 import { Future } from '../utils/future.js';
-import { sleep } from '../utils/sleep.js';
 import type { Worker } from '../worker/worker.js';
 
 /** Set in the worker process that a `dev` supervisor starts and restarts. */
@@ -94,17 +94,13 @@ async function askActiveJobs(child: ChildProcess): Promise<SavedJob[]> {
   };
   child.on('message', onMessage);
   child.send({ type: 'active_jobs_request' } satisfies DevMessage);
-  const timeout = new AbortController();
-  const jobs = await Promise.race([
-    answer.promise,
-    sleep(HANDOFF_TIMEOUT_MS, timeout.signal).then(
-      () => [] as SavedJob[],
-      () => [] as SavedJob[],
-    ),
-  ]);
-  timeout.abort();
-  child.off('message', onMessage);
-  return jobs;
+  try {
+    return await withDeadline(answer.promise, HANDOFF_TIMEOUT_MS, 'no answer about running jobs');
+  } catch {
+    return [];
+  } finally {
+    child.off('message', onMessage);
+  }
 }
 
 /** SIGTERM, then SIGKILL after the deadline; resolves once the child has exited. */
@@ -112,16 +108,9 @@ async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
-  const timeout = new AbortController();
-  const killed = await Promise.race([
-    exited.then(() => false),
-    sleep(EXIT_TIMEOUT_MS, timeout.signal).then(
-      () => true,
-      () => false,
-    ),
-  ]);
-  timeout.abort();
-  if (killed) {
+  try {
+    await withDeadline(exited, EXIT_TIMEOUT_MS, 'the worker did not exit');
+  } catch {
     child.kill('SIGKILL');
     await exited;
   }

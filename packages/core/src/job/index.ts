@@ -1,5 +1,5 @@
+export { DeadlineError } from '../utils/deadline.js';
 export { type Agent, defineAgent, isJobProcess, JOB_PROCESS_ENV, JobProcess } from './agent.js';
-export { DeadlineError } from './deadline.js';
 export {
   type AutoSubscribe,
   type ConnectOptions,

@@ -7,8 +7,8 @@ import {
   TrackKind,
 } from '@livekit/rtc-node';
 import { redactUrl } from '../log.js';
+import { DeadlineError, errorMessage, withDeadline } from '../utils/deadline.js';
 import type { JobProcess } from './agent.js';
-import { DeadlineError, errorMessage, withDeadline } from './deadline.js';
 import type { RunningJobInfo } from './job-info.js';
 
 /** Which remote tracks to subscribe to on joining the room (and as they are published). */

@@ -1,7 +1,7 @@
 import { DisconnectReason, Room } from '@livekit/rtc-node';
 import { log } from '../log.js';
+import { errorMessage } from '../utils/deadline.js';
 import type { Agent, JobProcess } from './agent.js';
-import { errorMessage } from './deadline.js';
 import { JobContext, type ShutdownCallback } from './job-context.js';
 import type { RunningJobInfo } from './job-info.js';
 

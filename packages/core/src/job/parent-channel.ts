@@ -1,4 +1,4 @@
-import { withDeadline } from './deadline.js';
+import { withDeadline } from '../utils/deadline.js';
 import type { ChildMessage } from './ipc.js';
 
 /**

@@ -2,31 +2,17 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { log } from '../log.js';
+import { errorMessage, withDeadline } from '../utils/deadline.js';
 import { TypedEventEmitter } from '../utils/emitter.js';
 import { Future } from '../utils/future.js';
 import { retryDelay } from '../utils/retry.js';
-import { errorMessage, withDeadline } from './deadline.js';
 import type { RunningJobInfo } from './job-info.js';
-import { SupervisedProcess } from './supervised-process.js';
+import { SupervisedProcess, type SupervisedProcessOptions } from './supervised-process.js';
 
-export interface ProcPoolOptions {
-  /** The agent file (`export default defineAgent(...)`); relative paths are from the cwd. */
-  agentFile: string;
+/** What each process gets (see `SupervisedProcessOptions`), and how many wait ready. */
+export interface ProcPoolOptions extends Omit<SupervisedProcessOptions, 'jobMainPath'> {
   /** Processes kept initialized and waiting, so a job starts without waiting for `prewarm`. */
   numIdleProcesses: number;
-  /** Deadline for importing the agent file and running `prewarm`. */
-  initializeTimeoutMs: number;
-  /** Deadline for a process to exit once asked (or once its job ended); then it is killed. */
-  shutdownTimeoutMs: number;
-  pingIntervalMs: number;
-  /** A process that has not answered a ping for this long is killed. */
-  pingTimeoutMs: number;
-  /** Resident memory (MB) past which a process is logged once as a warning. */
-  memoryWarnMB?: number;
-  /** Resident memory (MB) past which a process is killed and its job failed. */
-  memoryLimitMB?: number;
-  /** The children's environment; default the worker's. */
-  env?: NodeJS.ProcessEnv;
 }
 
 /** Starting points for a worker; tests use much smaller timeouts. */
@@ -214,19 +200,8 @@ export class ProcPool extends TypedEventEmitter<ProcPoolEvents> {
       this.#exitHooked = true;
       process.on('exit', this.#killAllOnExit);
     }
-    const { agentFile, initializeTimeoutMs, shutdownTimeoutMs, pingIntervalMs, pingTimeoutMs } =
-      this.#options;
-    const proc = new SupervisedProcess({
-      jobMainPath: this.#jobMainPath,
-      agentFile,
-      initializeTimeoutMs,
-      shutdownTimeoutMs,
-      pingIntervalMs,
-      pingTimeoutMs,
-      memoryWarnMB: this.#options.memoryWarnMB,
-      memoryLimitMB: this.#options.memoryLimitMB,
-      env: this.#options.env,
-    });
+    const { numIdleProcesses: _, ...processOptions } = this.#options;
+    const proc = new SupervisedProcess({ ...processOptions, jobMainPath: this.#jobMainPath });
     this.#processes.add(proc);
     void proc.exited.then((exit) => this.#onExit(proc, exit));
     return proc;

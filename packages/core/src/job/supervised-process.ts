@@ -1,9 +1,9 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import type { Logger } from 'pino';
 import { log } from '../log.js';
+import { errorMessage, withDeadline } from '../utils/deadline.js';
 import { Future } from '../utils/future.js';
 import { JOB_PROCESS_ENV } from './agent.js';
-import { errorMessage, withDeadline } from './deadline.js';
 import { type ChildMessage, isChildMessage, type ParentMessage } from './ipc.js';
 import { type RunningJobInfo, toStartJobRequest } from './job-info.js';
 import { childLineLogger, writeChildLog } from './log-forwarding.js';
@@ -18,13 +18,20 @@ const SLOW_PONG_MS = 500;
 export interface SupervisedProcessOptions {
   /** The compiled job-main.js to fork. */
   jobMainPath: string;
+  /** The agent file (`export default defineAgent(...)`); relative paths are from the cwd. */
   agentFile: string;
+  /** Deadline for importing the agent file and running `prewarm`. */
   initializeTimeoutMs: number;
+  /** Deadline for a process to exit once asked (or once its job ended); then it is killed. */
   shutdownTimeoutMs: number;
   pingIntervalMs: number;
+  /** A process that has not answered a ping for this long is killed. */
   pingTimeoutMs: number;
+  /** Resident memory (MB) past which a process is logged once as a warning. */
   memoryWarnMB?: number;
+  /** Resident memory (MB) past which a process is killed and its job failed. */
   memoryLimitMB?: number;
+  /** The children's environment; default the worker's. */
   env?: NodeJS.ProcessEnv;
 }
 

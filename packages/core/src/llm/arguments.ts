@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { errorMessage } from '../utils/deadline.js';
 import type { FunctionCall } from './chat-context.js';
 import type { FunctionTool, ToolParameters } from './tool.js';
 
@@ -17,7 +18,7 @@ export function parseArguments(call: FunctionCall, fnc: FunctionTool): ParsedArg
     // Some models send nothing at all for a tool without parameters.
     raw = call.arguments.trim() === '' ? {} : JSON.parse(call.arguments);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     return { ok: false, problem: `the arguments are not valid JSON (${reason})` };
   }
   const result = z.safeParse(fnc.parameters, raw);

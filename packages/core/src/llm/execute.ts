@@ -1,4 +1,5 @@
 import { log } from '../log.js';
+import { errorMessage } from '../utils/deadline.js';
 import { parseArguments } from './arguments.js';
 import {
   type ChatContext,
@@ -110,7 +111,7 @@ async function runCall(
     // A tool that stops on abort usually throws an AbortError: that is a cancellation.
     if (signal.aborted) return cancelled(call);
     log().warn({ err: error, tool: call.name, toolCallId: call.id }, 'tool failed');
-    return failure(call, 'failed', `tool "${call.name}" failed: ${errorText(error)}`, error);
+    return failure(call, 'failed', `tool "${call.name}" failed: ${errorMessage(error)}`, error);
   }
   let content: string;
   try {
@@ -118,7 +119,7 @@ async function runCall(
   } catch (error) {
     log().warn({ err: error, tool: call.name }, 'tool result is not serializable');
     const reason = `tool "${call.name}" returned a result that cannot be sent as JSON`;
-    return failure(call, 'failed', `${reason} (${errorText(error)})`, error);
+    return failure(call, 'failed', `${reason} (${errorMessage(error)})`, error);
   }
   return { call, status: 'ok', result: value, message: toolMessage(call, content, false) };
 }
@@ -146,10 +147,6 @@ function cancelled(call: FunctionCall): FunctionCallResult {
 
 function toolMessage(call: FunctionCall, content: string, isError: boolean): ToolMessage {
   return chatMessage({ role: 'tool', toolCallId: call.id, name: call.name, content, isError });
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** Resolves when `work` settles or `signal` aborts, whichever comes first. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { errorMessage } from '../utils/deadline.js';
 
 /** A JSON Schema document, as plain JSON data (the shape provider SDKs take). */
 export type JSONSchema = { [key: string]: unknown };
@@ -31,7 +32,7 @@ export function parametersSchema(toolLabel: string, parameters: z.ZodType): JSON
   } catch (error) {
     throw new TypeError(
       `${toolLabel}: parameters must be a zod 4 schema that JSON Schema can describe ` +
-        `(${error instanceof Error ? error.message : String(error)})`,
+        `(${errorMessage(error)})`,
       { cause: error },
     );
   }

@@ -1,6 +1,6 @@
 import { log } from '../log.js';
+import { withDeadline } from './deadline.js';
 import { AsyncQueue, QueueClosedError } from './queue.js';
-import { sleep } from './sleep.js';
 
 /** The reason a stream's signal aborts when the consumer closes it. */
 export class StreamClosedError extends Error {
@@ -114,16 +114,9 @@ export abstract class AsyncStream<T> implements AsyncIterableIterator<T>, AsyncD
     if (!this.#abort.signal.aborted) this.#abort.abort(new StreamClosedError());
     this.#output.close();
     while (this.#output.tryGet().ok) {}
-    const deadline = new AbortController();
-    const timedOut = await Promise.race([
-      this.#task.then(() => false),
-      sleep(this.#closeTimeoutMs, deadline.signal).then(
-        () => true,
-        () => false,
-      ),
-    ]);
-    deadline.abort();
-    if (timedOut) {
+    try {
+      await withDeadline(this.#task, this.#closeTimeoutMs, 'stream did not stop');
+    } catch {
       log().warn(
         { stream: this.constructor.name, timeoutMs: this.#closeTimeoutMs },
         'stream did not stop within its close deadline; abandoning it',

@@ -1,4 +1,5 @@
 import type { TrackSource } from '@livekit/protocol';
+import { DEFAULT_PROC_POOL_OPTIONS } from '../job/proc-pool.js';
 import type { JobRequest } from './job-request.js';
 
 export type WorkerType = 'room' | 'publisher';
@@ -109,9 +110,11 @@ export function resolveWorkerOptions(
     requestFnc: options.requestFnc ?? ((req) => req.accept()),
     loadFnc: options.loadFnc,
     loadThreshold: options.loadThreshold ?? 0.7,
-    numIdleProcesses: options.numIdleProcesses ?? 3,
-    initializeProcessTimeoutMs: options.initializeProcessTimeoutMs ?? 10_000,
-    shutdownProcessTimeoutMs: options.shutdownProcessTimeoutMs ?? 60_000,
+    numIdleProcesses: options.numIdleProcesses ?? DEFAULT_PROC_POOL_OPTIONS.numIdleProcesses,
+    initializeProcessTimeoutMs:
+      options.initializeProcessTimeoutMs ?? DEFAULT_PROC_POOL_OPTIONS.initializeTimeoutMs,
+    shutdownProcessTimeoutMs:
+      options.shutdownProcessTimeoutMs ?? DEFAULT_PROC_POOL_OPTIONS.shutdownTimeoutMs,
     drainTimeoutMs: options.drainTimeoutMs ?? 60_000,
     permissions: { ...DEFAULT_PERMISSIONS, ...options.permissions },
     workerType: options.workerType ?? 'room',
@@ -123,10 +126,10 @@ export function resolveWorkerOptions(
     host: options.host ?? 'localhost',
     port: options.port ?? 8081,
     maxRetry: options.maxRetry ?? 16,
-    jobMemoryWarnMB: options.jobMemoryWarnMB ?? 500,
+    jobMemoryWarnMB: options.jobMemoryWarnMB ?? DEFAULT_PROC_POOL_OPTIONS.memoryWarnMB,
     jobMemoryLimitMB: options.jobMemoryLimitMB,
-    jobPingIntervalMs: options.jobPingIntervalMs ?? 2500,
-    jobPingTimeoutMs: options.jobPingTimeoutMs ?? 30_000,
+    jobPingIntervalMs: options.jobPingIntervalMs ?? DEFAULT_PROC_POOL_OPTIONS.pingIntervalMs,
+    jobPingTimeoutMs: options.jobPingTimeoutMs ?? DEFAULT_PROC_POOL_OPTIONS.pingTimeoutMs,
     assignmentTimeoutMs: options.assignmentTimeoutMs ?? 7500,
   };
   if (!/^(wss?|https?):\/\//.test(resolved.wsURL)) {

@@ -18,6 +18,7 @@ import {
 import type WebSocket from 'ws';
 import { ProcPool, type RunningJobInfo } from '../job/index.js';
 import { type Logger, log, redactUrl } from '../log.js';
+import { errorMessage, withDeadline } from '../utils/deadline.js';
 import { TypedEventEmitter } from '../utils/emitter.js';
 import { Future } from '../utils/future.js';
 import { retryDelay } from '../utils/retry.js';
@@ -275,7 +276,7 @@ export class Worker extends TypedEventEmitter<WorkerEvents> {
         if (this.#stop.signal.aborted) return;
         if (error instanceof WorkerAuthError) throw error;
         failures = registered ? 1 : failures + 1;
-        const reason = error instanceof Error ? error.message : String(error);
+        const reason = errorMessage(error);
         if (failures > this.options.maxRetry) {
           throw new Error(
             `could not connect to LiveKit at ${redactUrl(url)} after ${failures} attempts: ${reason}`,
@@ -501,7 +502,7 @@ export class Worker extends TypedEventEmitter<WorkerEvents> {
     } catch (error) {
       if (this.#stop.signal.aborted) return;
       logger.error({ err: error }, 'could not start the job');
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorMessage(error);
       this.#reportJob(job.id, JobStatus.JS_FAILED, `could not start the job: ${reason}`);
     } finally {
       this.#assignments.delete(job.id);
@@ -515,14 +516,13 @@ export class Worker extends TypedEventEmitter<WorkerEvents> {
     const userCode = Promise.resolve()
       .then(() => this.options.requestFnc(request))
       .catch((error: unknown) => logger.error({ err: error }, 'requestFnc failed; rejecting'));
-    const answer = await Promise.race([
-      answered.promise,
-      userCode.then(() => undefined),
-      sleep(ANSWER_TIMEOUT_MS, this.#stop.signal).then(
-        () => undefined,
-        () => undefined,
-      ),
-    ]);
+    // Whichever comes first: an answer, requestFnc returning without one, the deadline.
+    const answer = await withDeadline(
+      Promise.race([answered.promise, userCode.then(() => undefined)]),
+      ANSWER_TIMEOUT_MS,
+      'requestFnc did not answer',
+      this.#stop.signal,
+    ).catch(() => undefined);
     if (answer) return answer;
     if (!request.answered) {
       logger.warn('requestFnc did not accept or reject the job; rejecting it');
@@ -626,27 +626,4 @@ function keepAlive(ws: WebSocket): NodeJS.Timeout {
     alive = false;
     ws.ping();
   }, HEARTBEAT_INTERVAL_MS);
-}
-
-/** `promise`, or a rejection with `message` after `ms` (or on abort). Clears its timer. */
-async function withDeadline<T>(
-  promise: Promise<T>,
-  ms: number,
-  message: string,
-  signal?: AbortSignal,
-): Promise<T> {
-  const timer = new AbortController();
-  const onAbort = () => timer.abort();
-  signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    return await Promise.race([
-      promise,
-      sleep(ms, timer.signal).then(() => {
-        throw new Error(message);
-      }),
-    ]);
-  } finally {
-    timer.abort();
-    signal?.removeEventListener('abort', onAbort);
-  }
 }
