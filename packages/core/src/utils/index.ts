@@ -7,6 +7,7 @@ export {
   type Flush,
   StreamClosedError,
 } from './async-stream.js';
+export { Backoff, type BackoffOptions } from './backoff.js';
 export { DeadlineError, errorMessage, withDeadline } from './deadline.js';
 export { type EventArgs, type Listener, TypedEventEmitter } from './emitter.js';
 export { ExpFilter } from './exp-filter.js';
