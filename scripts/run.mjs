@@ -15,7 +15,12 @@ const pnpmVersion = rootPackage.packageManager.replace(/^pnpm@/, '');
 const commands = {
   test: {
     about: 'build, typecheck, lint and test every package',
-    turbo: ['build', 'typecheck', 'lint', '//#lint:root', 'test'],
+    // Unit tests in parallel, then the process-heavy e2e files one package at a
+    // time, so that they never compete with each other for the cores.
+    stages: [
+      ['build', 'typecheck', 'lint', '//#lint:root', 'test'],
+      ['test:e2e', '--concurrency=1'],
+    ],
     after: printTestSummary,
   },
 };
@@ -79,13 +84,15 @@ function printTestSummary() {
   for (const dir of ['packages', 'plugins', 'examples']) {
     if (!existsSync(join(root, dir))) continue;
     for (const name of readdirSync(join(root, dir))) {
-      const resultsFile = join(root, dir, name, 'test-results.json');
-      if (!existsSync(resultsFile)) continue;
-      const results = JSON.parse(readFileSync(resultsFile, 'utf8'));
-      passed += results.numPassedTests;
-      failed += results.numFailedTests;
-      skipped += results.numPendingTests + results.numTodoTests;
-      files += 1;
+      for (const file of ['test-results.json', 'test-results-e2e.json']) {
+        const resultsFile = join(root, dir, name, file);
+        if (!existsSync(resultsFile)) continue;
+        const results = JSON.parse(readFileSync(resultsFile, 'utf8'));
+        passed += results.numPassedTests;
+        failed += results.numFailedTests;
+        skipped += results.numPendingTests + results.numTodoTests;
+        files += 1;
+      }
     }
   }
   console.log(`\nAll packages (${files} test suites):`);
@@ -103,9 +110,14 @@ function main() {
   const frozen = process.env.CI ? ['--frozen-lockfile'] : [];
   let status = run('pnpm', ['install', '--prefer-offline', ...frozen], { env });
   if (status !== 0) fail('pnpm install failed');
-  status = run('pnpm', ['exec', 'turbo', 'run', ...command.turbo, '--continue'], { env });
+  // Every stage runs even when an earlier one failed, so one run reports every failure.
+  let failed = false;
+  for (const stage of command.stages) {
+    status = run('pnpm', ['exec', 'turbo', 'run', ...stage, '--continue'], { env });
+    failed ||= status !== 0;
+  }
   command.after?.();
-  process.exit(status);
+  process.exit(failed ? 1 : 0);
 }
 
 main();

@@ -1,5 +1,6 @@
 import type { PartialMessage } from '@bufbuild/protobuf';
 import type { CreateRoomRequest } from '@livekit/protocol';
+import { scaledMs } from '../time.js';
 
 export interface LiveKitStandInOptions {
   /** Default 0: any free port. */
@@ -36,7 +37,7 @@ export interface LiveKitStandInOptions {
   messageLogCapacity?: number;
   /** Job records kept; older finished ones are forgotten. Default 10 000. */
   maxJobs?: number;
-  /** Default deadline of the `waitFor...` helpers. Default 5000 ms. */
+  /** Default deadline of the `waitFor...` helpers. Default 20 s times TEST_TIME_SCALE. */
   waitTimeoutMs?: number;
   /** Reported in `ServerInfo.region`. Default ''. */
   region?: string;
@@ -85,7 +86,7 @@ export function resolveOptions(options: LiveKitStandInOptions): ResolvedOptions 
     random: options.random ?? Math.random,
     messageLogCapacity: options.messageLogCapacity ?? 10_000,
     maxJobs: options.maxJobs ?? 10_000,
-    waitTimeoutMs: options.waitTimeoutMs ?? 5000,
+    waitTimeoutMs: options.waitTimeoutMs ?? scaledMs(20_000),
     region: options.region ?? '',
   };
   for (const key of [
