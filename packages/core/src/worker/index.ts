@@ -14,4 +14,5 @@ export {
   type WorkerPermissions,
   type WorkerType,
 } from './options.js';
-export { Worker, WorkerAuthError, type WorkerEvents } from './worker.js';
+export type { ConnectionState } from './agent-connection.js';
+export { Worker, WorkerAuthError, type WorkerEvents, type WorkerTimings } from './worker.js';

@@ -1,3 +1,4 @@
+import { availableParallelism, totalmem } from 'node:os';
 import type { TrackSource } from '@livekit/protocol';
 import { DEFAULT_PROC_POOL_OPTIONS } from '../job/proc-pool.js';
 import type { JobRequest } from './job-request.js';
@@ -31,6 +32,18 @@ export interface WorkerOptions {
    * a higher threshold would only make the worker look available while idle.
    */
   loadThreshold?: number;
+  /**
+   * Jobs this worker runs at once, counting the ones starting. Past it, offers
+   * are refused at once (the server then asks another worker) and the worker
+   * reports itself full. Default: from the machine, 8 per core and one per
+   * 256 MB of memory, whichever is fewer.
+   */
+  maxJobs?: number;
+  /**
+   * How long `requestFnc` may take to accept or reject a job; then the job is
+   * rejected. Default 2500 ms: the server waits about 3 s for the answer.
+   */
+  requestTimeoutMs?: number;
   /** Job processes kept started and prewarmed, waiting for jobs. Default 3 (0 in `dev`). */
   numIdleProcesses?: number;
   /** Deadline for a process to import the agent file and run `prewarm`. Default 10 s. */
@@ -52,7 +65,7 @@ export interface WorkerOptions {
   apiKey?: string;
   /** Default: `LIVEKIT_API_SECRET`. */
   apiSecret?: string;
-  /** Health server address. Default localhost:8081; port 0 picks a free one. */
+  /** Health server address. Default localhost:8081 (`start`), a free port in `dev`; 0 picks a free one. */
   host?: string;
   port?: number;
   /** Reconnection attempts after the connection is lost, before giving up. Default 16. */
@@ -110,6 +123,8 @@ export function resolveWorkerOptions(
     requestFnc: options.requestFnc ?? ((req) => req.accept()),
     loadFnc: options.loadFnc,
     loadThreshold: options.loadThreshold ?? 0.7,
+    maxJobs: options.maxJobs ?? defaultMaxJobs(),
+    requestTimeoutMs: options.requestTimeoutMs ?? 2500,
     numIdleProcesses: options.numIdleProcesses ?? DEFAULT_PROC_POOL_OPTIONS.numIdleProcesses,
     initializeProcessTimeoutMs:
       options.initializeProcessTimeoutMs ?? DEFAULT_PROC_POOL_OPTIONS.initializeTimeoutMs,
@@ -145,6 +160,12 @@ export function resolveWorkerOptions(
       `workerType must be 'room' or 'publisher' (got ${String(resolved.workerType)})`,
     );
   }
+  for (const key of ['maxJobs', 'requestTimeoutMs'] as const) {
+    const value = resolved[key];
+    if (!Number.isInteger(value) || value < 1) {
+      throw new TypeError(`${key} must be a whole number >= 1 (got ${String(value)})`);
+    }
+  }
   for (const key of [
     'numIdleProcesses',
     'maxRetry',
@@ -162,6 +183,20 @@ export function resolveWorkerOptions(
     }
   }
   return resolved;
+}
+
+/** Jobs per core, for the default `maxJobs`: a voice job with a local VAD uses a few percent of a core. */
+const JOBS_PER_CORE = 8;
+/** Memory per job, for the default `maxJobs`: an idle job process takes about 80 MB. */
+const MEMORY_PER_JOB = 256 * 1024 * 1024;
+
+/** The default `maxJobs`: what this machine (or container) can hold. */
+export function defaultMaxJobs(): number {
+  const limit = process.constrainedMemory?.() ?? 0;
+  const memory = limit > 0 ? Math.min(limit, totalmem()) : totalmem();
+  const byCpu = availableParallelism() * JOBS_PER_CORE;
+  const byMemory = Math.floor(memory / MEMORY_PER_JOB);
+  return Math.max(1, Math.min(byCpu, byMemory));
 }
 
 /** `<url>/agent` with ws(s) for http(s), without the reference's double slash. */
