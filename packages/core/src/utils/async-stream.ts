@@ -233,7 +233,10 @@ export abstract class DuplexStream<In, Out> extends AsyncStream<Out> {
   /** Queues `item` without waiting; when the buffer is full, drops or throws per `whenInputFull`. */
   protected pushInput(item: In | Flush): void {
     this.assertCanPush();
-    if (this.#hasRoom()) return this.#accept(item);
+    if (this.#hasRoom()) {
+      this.#accept(item);
+      return;
+    }
     if (item === FLUSH) {
       // The reserved slot: always free after an accepted item that was not a FLUSH.
       if (!this.#lastWasFlush) this.#accept(item);
@@ -264,7 +267,10 @@ export abstract class DuplexStream<In, Out> extends AsyncStream<Out> {
     for (;;) {
       signal?.throwIfAborted();
       this.assertCanPush();
-      if (this.#hasRoom()) return this.#accept(item);
+      if (this.#hasRoom()) {
+        this.#accept(item);
+        return;
+      }
       await this.#waitForRoom(signal);
     }
   }
