@@ -2,7 +2,13 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initializeLogger } from '../src/log.js';
 import { UsageCollector } from '../src/metrics/usage.js';
-import { AsyncStream, DuplexStream, FLUSH } from '../src/utils/async-stream.js';
+import {
+  AsyncStream,
+  DuplexStream,
+  FLUSH,
+  StreamClosedError,
+  StreamFullError,
+} from '../src/utils/async-stream.js';
 import { sleep } from '../src/utils/sleep.js';
 
 class Numbers extends AsyncStream<number> {
@@ -30,15 +36,33 @@ class Numbers extends AsyncStream<number> {
 }
 
 class Echo extends DuplexStream<string, string> {
-  constructor(capacity: number, whenInputFull: 'drop' | 'throw') {
-    super({ inputCapacity: capacity, whenInputFull });
+  released = 0;
+  constructor(
+    capacity: number,
+    whenInputFull: 'drop' | 'throw',
+    private readonly failOn?: string,
+  ) {
+    super({ inputCapacity: capacity, whenInputFull, outputCapacity: 2 });
+    this.whenRunEnds(() => this.released++);
   }
   push(text: string): void {
     this.pushInput(text);
   }
-  protected async run(): Promise<void> {
-    for await (const item of this.input()) await this.emit(item === FLUSH ? '|' : item);
+  write(text: string, signal?: AbortSignal): Promise<void> {
+    return this.writeInput(text, signal);
   }
+  protected async run(): Promise<void> {
+    for await (const item of this.input()) {
+      if (item === this.failOn) throw new Error(`failed on ${item}`);
+      await this.emit(item === FLUSH ? '|' : item);
+    }
+  }
+}
+
+async function readAll(stream: AsyncIterable<string>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const item of stream) out.push(item);
+  return out;
 }
 
 afterEach(() => initializeLogger({ level: 'silent', pretty: false }));
@@ -100,7 +124,8 @@ describe('DuplexStream', () => {
     const out: string[] = [];
     for await (const item of echo) out.push(item);
     expect(out).toEqual(['a', '|', 'b']);
-    expect(() => echo.push('c')).toThrow(/cannot push after/);
+    expect(() => echo.push('c')).toThrow(StreamClosedError);
+    expect(() => echo.push('c')).toThrow(/cannot push after endInput\(\)/);
   });
 
   it('throws or drops when the input buffer is full, as configured', async () => {
@@ -109,6 +134,7 @@ describe('DuplexStream', () => {
     // run() starts on a later tick, so nothing is consumed yet: fill both at once.
     strict.push('1');
     strict.push('2');
+    expect(() => strict.push('3')).toThrow(StreamFullError);
     expect(() => strict.push('3')).toThrow(/input buffer full \(2 items\)/);
     lenient.push('1');
     lenient.push('2');
@@ -118,6 +144,78 @@ describe('DuplexStream', () => {
     for await (const item of lenient) out.push(item);
     expect(out).toEqual(['1', '2']);
     await strict.close();
+  });
+});
+
+describe('DuplexStream input', () => {
+  it('keeps a segment end pushed into a full buffer, merging a second one in a row', async () => {
+    const echo = new Echo(2, 'drop');
+    echo.push('1');
+    echo.push('2');
+    echo.push('dropped');
+    expect(() => echo.flush()).not.toThrow();
+    expect(() => echo.flush()).not.toThrow();
+    echo.endInput();
+    expect(await readAll(echo)).toEqual(['1', '2', '|']);
+    const strict = new Echo(1, 'throw');
+    strict.push('a');
+    expect(() => strict.flush()).not.toThrow();
+    strict.endInput();
+    expect(await readAll(strict)).toEqual(['a', '|']);
+  });
+
+  it('write() waits for room instead of dropping, and loses nothing', async () => {
+    const echo = new Echo(3, 'drop');
+    const reading = readAll(echo);
+    const items = Array.from({ length: 200 }, (_, i) => String(i));
+    for (const item of items) await echo.write(item);
+    echo.endInput();
+    expect(await reading).toEqual(items);
+  });
+
+  it('a waiting write() ends with close(), endInput() or its signal, queuing nothing', async () => {
+    const echo = new Echo(1, 'drop');
+    echo.push('a');
+    const closing = echo.write('b');
+    await echo.close();
+    await expect(closing).rejects.toThrow(StreamClosedError);
+    await expect(closing).rejects.toThrow(/cannot push after close\(\)/);
+
+    const ended = new Echo(1, 'drop');
+    ended.push('a');
+    const ending = ended.write('b');
+    ended.endInput();
+    await expect(ending).rejects.toThrow(/cannot push after endInput\(\)/);
+    expect(await readAll(ended)).toEqual(['a']);
+
+    const cancelled = new Echo(1, 'drop');
+    cancelled.push('a');
+    const stop = new AbortController();
+    const waiting = cancelled.write('b', stop.signal);
+    stop.abort(new Error('gave up'));
+    await expect(waiting).rejects.toThrow('gave up');
+    cancelled.endInput();
+    expect(await readAll(cancelled)).toEqual(['a']);
+  });
+
+  it('ends its input when run() fails: pushes and writes get StreamClosedError', async () => {
+    const echo = new Echo(1, 'drop', 'bad');
+    echo.push('bad');
+    await expect(readAll(echo)).rejects.toThrow('failed on bad');
+    await expect(echo.write('next')).rejects.toThrow(StreamClosedError);
+    expect(() => echo.push('more')).toThrow(/cannot push after the stream ended/);
+    expect(echo.released).toBe(1);
+  });
+
+  it('runs whenRunEnds callbacks when the stream ends by itself, without close()', async () => {
+    const echo = new Echo(4, 'drop');
+    echo.push('a');
+    echo.endInput();
+    expect(echo.released).toBe(0);
+    expect(await readAll(echo)).toEqual(['a']);
+    expect(echo.released).toBe(1);
+    await echo.close();
+    expect(echo.released).toBe(1);
   });
 });
 

@@ -41,6 +41,31 @@ describe('tts.StreamAdapter with FakeTTS', () => {
     fake.assertDone();
   });
 
+  it('listens to the wrapped TTS only while a stream or synthesis is under way', async () => {
+    const fake = new FakeTTS({
+      synthesize: [
+        { text: SENTENCES[0], audioMs: 40 },
+        { text: 'Direct.', audioMs: 40 },
+      ],
+    });
+    const adapter = new tts.StreamAdapter({ tts: fake });
+    const forwarded: metrics.TTSMetrics[] = [];
+    adapter.on('metrics_collected', (m) => forwarded.push(m));
+    expect(fake.listenerCount('metrics_collected')).toBe(0);
+    const stream = adapter.stream();
+    expect(fake.listenerCount('metrics_collected')).toBe(1);
+    stream.pushText(SENTENCES[0]);
+    stream.endInput();
+    await events(stream);
+    expect(forwarded).toHaveLength(1);
+    expect(fake.listenerCount('metrics_collected')).toBe(0);
+
+    await adapter.synthesize('Direct.').collect();
+    expect(forwarded).toHaveLength(2);
+    expect(fake.listenerCount('metrics_collected')).toBe(0);
+    fake.assertDone();
+  });
+
   it('requests up to maxConcurrent sentences ahead of playback', async () => {
     for (const [maxConcurrent, startedBeforeFirstAudio] of [
       [3, 3],

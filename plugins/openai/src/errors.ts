@@ -1,17 +1,22 @@
-import { APIConnectionError, APIError, APIStatusError, parseRetryAfter } from '@agents/core';
+import {
+  APIConnectionError,
+  APIError,
+  APIStatusError,
+  parseRetryAfter,
+  type utils,
+} from '@agents/core';
 import {
   APIError as OpenAIAPIError,
   APIConnectionError as OpenAIConnectionError,
   APIConnectionTimeoutError as OpenAIConnectionTimeoutError,
 } from 'openai';
-import type { Deadline } from './deadline.js';
 
 /**
  * The core's typed error for what the openai client threw, so that retry
  * decisions read `retryable` and never a message. `deadline` tells a timeout
  * of ours apart from other aborts.
  */
-export function toAPIError(error: unknown, deadline: Deadline): Error {
+export function toAPIError(error: unknown, deadline: utils.IdleDeadline): Error {
   if (error instanceof APIError) return error;
   if (deadline.timedOut || error instanceof OpenAIConnectionTimeoutError) {
     return deadline.timeoutError(error);
@@ -55,8 +60,8 @@ function statusError(error: OpenAIAPIError<number, Headers>): APIStatusError {
     requestId: error.requestID ?? undefined,
     retryAfterMs: retryAfterMs(error.headers),
     body: error.error,
-    // A wrong key stays wrong: never worth another try.
-    retryable: status === 401 || status === 403 ? false : undefined,
+    // A wrong key stays wrong, whatever the server hints: never worth another try.
+    retryable: status === 401 || status === 403 ? false : shouldRetry(error.headers),
     cause: error,
   });
 }
@@ -66,4 +71,13 @@ function retryAfterMs(headers: Headers | undefined): number | undefined {
   const ms = Number(headers?.get('retry-after-ms') ?? Number.NaN);
   if (Number.isFinite(ms) && ms >= 0) return ms;
   return parseRetryAfter(headers?.get('retry-after'));
+}
+
+/**
+ * OpenAI can say whether a failed request is worth retrying (`x-should-retry`),
+ * and the SDK obeys it over the status; so do we. Undefined: decide by status.
+ */
+function shouldRetry(headers: Headers | undefined): boolean | undefined {
+  const hint = headers?.get('x-should-retry');
+  return hint === 'true' ? true : hint === 'false' ? false : undefined;
 }

@@ -1,12 +1,10 @@
-import { APIConnectionError, type APIConnectOptions, llm } from '@agents/core';
+import { APIConnectionError, type APIConnectOptions, llm, utils } from '@agents/core';
 import type OpenAI from 'openai';
 import type {
   ChatCompletionChunk,
   ChatCompletionCreateParamsStreaming,
 } from 'openai/resources/chat/completions';
-import { Deadline } from './deadline.js';
 import { toAPIError } from './errors.js';
-import { retryBeforeOutput } from './retry.js';
 import { ToolCallAssembler } from './tool-calls.js';
 
 export interface StreamInit {
@@ -26,10 +24,22 @@ export class OpenAILLMStream extends llm.LLMStream {
   }
 
   protected async run(): Promise<void> {
-    await retryBeforeOutput(
-      { connect: this.#init.connect, signal: this.signal, label: this.llm.label },
-      () => this.#attempt(),
-      () => this.#emitted,
+    const { connect } = this.#init;
+    await utils.retryBeforeOutput(
+      () =>
+        utils.runAttempt(
+          {
+            signal: this.signal,
+            timeoutMs: connect.timeoutMs,
+            label: 'OpenAI',
+            toError: toAPIError,
+          },
+          (deadline) => this.#attempt(deadline),
+        ),
+      {
+        ...utils.retryOptionsFor(connect, { label: this.llm.label, signal: this.signal }),
+        started: () => this.#emitted,
+      },
     );
   }
 
@@ -38,9 +48,8 @@ export class OpenAILLMStream extends llm.LLMStream {
     return super.emit(chunk);
   }
 
-  async #attempt(): Promise<void> {
-    const { client, connect, request } = this.#init;
-    const deadline = new Deadline(this.signal, connect.timeoutMs);
+  async #attempt(deadline: utils.IdleDeadline): Promise<void> {
+    const { client, request } = this.#init;
     let chunks: AsyncIterator<ChatCompletionChunk> | undefined;
     try {
       const stream = await deadline.within(
@@ -62,11 +71,7 @@ export class OpenAILLMStream extends llm.LLMStream {
       if (!finished) {
         throw new APIConnectionError('the OpenAI stream ended before the reply was complete');
       }
-    } catch (error) {
-      if (this.signal.aborted) return;
-      throw toAPIError(error, deadline);
     } finally {
-      deadline.dispose();
       // Ends the HTTP exchange when we stop early: the socket closes, generation stops.
       await chunks?.return?.();
     }

@@ -3,10 +3,8 @@ import type { AudioFrame } from '@livekit/rtc-node';
 import type OpenAI from 'openai';
 import { toFile } from 'openai';
 import { type ClientOptions, resolveClient } from './client.js';
-import { Deadline } from './deadline.js';
 import { toAPIError } from './errors.js';
 import type { STTModel } from './models.js';
-import { retryOptions } from './retry.js';
 
 /** The rate the transcription models work at: more only makes the upload bigger. */
 const UPLOAD_SAMPLE_RATE = 16_000;
@@ -49,7 +47,7 @@ export class STT extends stt.STT {
     // Nothing reaches the consumer before the whole answer, so every attempt may be retried.
     const { data, request_id } = await utils.withRetry(
       () => this.#transcribe(wav, language, options.signal),
-      retryOptions({ connect: this.#connect, signal: options.signal, label: this.label }),
+      utils.retryOptionsFor(this.#connect, { label: this.label, signal: options.signal }),
     );
     return {
       type: stt.SpeechEventType.FINAL_TRANSCRIPT,
@@ -67,9 +65,9 @@ export class STT extends stt.STT {
     };
   }
 
-  async #transcribe(wav: Uint8Array, language: string | undefined, signal?: AbortSignal) {
-    const deadline = new Deadline(signal, this.#connect.timeoutMs);
-    try {
+  #transcribe(wav: Uint8Array, language: string | undefined, signal?: AbortSignal) {
+    const attempt = { signal, timeoutMs: this.#connect.timeoutMs, label: 'OpenAI' };
+    return utils.runAttempt({ ...attempt, toError: toAPIError }, async (deadline) => {
       const file = await toFile(wav, 'audio.wav', { type: 'audio/wav' });
       return await deadline.within(
         this.#client.audio.transcriptions
@@ -86,12 +84,7 @@ export class STT extends stt.STT {
           )
           .withResponse(),
       );
-    } catch (error) {
-      if (signal?.aborted) throw signal.reason;
-      throw toAPIError(error, deadline);
-    } finally {
-      deadline.dispose();
-    }
+    });
   }
 }
 

@@ -1,11 +1,9 @@
-import { APIConnectionError, type APIConnectOptions, tts } from '@agents/core';
+import { APIConnectionError, type APIConnectOptions, tts, utils } from '@agents/core';
 import type OpenAI from 'openai';
 import type { SpeechCreateParams } from 'openai/resources/audio/speech';
 import { type ClientOptions, resolveClient } from './client.js';
-import { Deadline } from './deadline.js';
 import { toAPIError } from './errors.js';
 import type { TTSModel, TTSVoice } from './models.js';
-import { retryBeforeOutput } from './retry.js';
 
 /** What the speech endpoint sends for `response_format: 'pcm'`. */
 const PCM_SAMPLE_RATE = 24_000;
@@ -89,16 +87,27 @@ class OpenAIChunkedStream extends tts.ChunkedStream {
     // The service refuses empty input; there is nothing to say anyway.
     if (this.inputText.trim() === '') return;
     // Retried only until audio arrives: once some has played, a retry would repeat it.
-    await retryBeforeOutput(
-      { connect: this.#init.connect, signal: this.signal, label: this.tts.label },
-      () => this.#attempt(),
-      () => this.#audioStarted,
+    const { connect } = this.#init;
+    await utils.retryBeforeOutput(
+      () =>
+        utils.runAttempt(
+          {
+            signal: this.signal,
+            timeoutMs: connect.timeoutMs,
+            label: 'OpenAI',
+            toError: toAPIError,
+          },
+          (deadline) => this.#attempt(deadline),
+        ),
+      {
+        ...utils.retryOptionsFor(connect, { label: this.tts.label, signal: this.signal }),
+        started: () => this.#audioStarted,
+      },
     );
   }
 
-  async #attempt(): Promise<void> {
-    const { client, connect, request } = this.#init;
-    const deadline = new Deadline(this.signal, connect.timeoutMs);
+  async #attempt(deadline: utils.IdleDeadline): Promise<void> {
+    const { client, request } = this.#init;
     let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     try {
       const response = await deadline.within(
@@ -118,11 +127,7 @@ class OpenAIChunkedStream extends tts.ChunkedStream {
       if (!this.#audioStarted) {
         throw new APIConnectionError('OpenAI ended the speech response without audio');
       }
-    } catch (error) {
-      if (this.signal.aborted) return;
-      throw toAPIError(error, deadline);
     } finally {
-      deadline.dispose();
       // Ends the HTTP exchange when we stop early.
       reader?.cancel().catch(() => {});
     }

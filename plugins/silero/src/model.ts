@@ -48,7 +48,14 @@ async function readModelFile(path: string, bundled: boolean): Promise<Uint8Array
   try {
     return await readFile(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') {
+      throw new ModelFileError(
+        `modelPath ${path} is a folder: pass the path of the .onnx file itself`,
+        path,
+      );
+    }
+    if (code !== 'ENOENT') throw error;
     throw new ModelFileError(
       bundled
         ? `the Silero model is missing from ${path}: @agents/plugin-silero ships it in its ` +

@@ -90,6 +90,12 @@ export class VADStream extends vad.VADStream {
     this.#lag.pushed(this.#pushedSeconds);
   }
 
+  /** Written audio is not live: it is not watched for lag, only counted. */
+  override async write(frame: AudioFrame, options?: vad.WriteOptions): Promise<void> {
+    await super.write(frame, options);
+    this.#pushedSeconds += audio.frameDuration(frame);
+  }
+
   protected async run(): Promise<void> {
     try {
       for await (const item of this.frames()) {

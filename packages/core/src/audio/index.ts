@@ -14,4 +14,5 @@ export {
   mergeFrames,
   samplesForDuration,
 } from './frames.js';
+export { assertAudioFrame } from './validate.js';
 export { decodeWav, encodeWav, readWavFile, writeWavFile } from './wav.js';

@@ -1,5 +1,5 @@
 import { log } from '../log.js';
-import { errorMessage } from '../utils/deadline.js';
+import { abortable, errorMessage } from '../utils/deadline.js';
 import { parseArguments } from './arguments.js';
 import {
   type ChatContext,
@@ -149,20 +149,9 @@ function toolMessage(call: FunctionCall, content: string, isError: boolean): Too
   return chatMessage({ role: 'tool', toolCallId: call.id, name: call.name, content, isError });
 }
 
-/** Resolves when `work` settles or `signal` aborts, whichever comes first. */
-async function settledOrAborted(work: Promise<unknown>, signal: AbortSignal): Promise<void> {
-  const settled = work.then(noop, noop);
-  if (signal.aborted) return;
-  let onAbort = () => {};
-  const aborted = new Promise<void>((resolve) => {
-    onAbort = resolve;
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    await Promise.race([settled, aborted]);
-  } finally {
-    signal.removeEventListener('abort', onAbort);
-  }
+/** Resolves when `work` settles or `signal` aborts, whichever comes first; never rejects. */
+function settledOrAborted(work: Promise<unknown>, signal: AbortSignal): Promise<void> {
+  return abortable(work, signal).then(noop, noop);
 }
 
 function noop(): void {}

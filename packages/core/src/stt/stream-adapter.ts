@@ -1,6 +1,7 @@
 import type { AudioFrame } from '@livekit/rtc-node';
 import { log } from '../log.js';
 import { FLUSH } from '../utils/async-stream.js';
+import { MetricsRelay } from '../utils/relay.js';
 import { type VAD, VADEventType, type VADStream } from '../vad/vad.js';
 import { type SpeechEvent, SpeechEventType } from './events.js';
 import { SpeechStream } from './speech-stream.js';
@@ -18,26 +19,35 @@ export interface StreamAdapterOptions {
  * utterances and each one is recognized whole. Per utterance the stream
  * reports START_OF_SPEECH, one FINAL_TRANSCRIPT (none if nothing was
  * recognized), then END_OF_SPEECH with the same transcript.
+ *
+ * The wrapped STT's metrics are reported on the adapter; it listens to the
+ * wrapped STT only while one of its streams is open or a call is under way.
  */
 export class StreamAdapter extends STT {
   readonly label: string;
   readonly wrapped: STT;
   readonly vad: VAD;
+  readonly #relay: MetricsRelay;
 
   constructor({ stt, vad }: StreamAdapterOptions) {
     super({ streaming: true, interimResults: false });
     this.wrapped = stt;
     this.vad = vad;
     this.label = `stt.StreamAdapter(${stt.label})`;
-    stt.on('metrics_collected', (metrics) => this.emit('metrics_collected', metrics));
+    this.#relay = new MetricsRelay(stt, this);
   }
 
   /** Delegates to the wrapped STT (whose metrics are forwarded). */
-  override recognize(
+  override async recognize(
     frames: AudioFrame | readonly AudioFrame[],
     options?: RecognizeOptions,
   ): Promise<SpeechEvent> {
-    return this.wrapped.recognize(frames, options);
+    const release = this.#relay.hold();
+    try {
+      return await this.wrapped.recognize(frames, options);
+    } finally {
+      release();
+    }
   }
 
   protected recognizeImpl(): Promise<SpeechEvent> {
@@ -45,23 +55,30 @@ export class StreamAdapter extends STT {
   }
 
   override stream(options: SpeechStreamOptions = {}): SpeechStream {
-    return new AdapterStream(this, options);
+    return new AdapterStream(this, this.#relay.hold(), options);
   }
 }
 
 class AdapterStream extends SpeechStream {
   readonly #adapter: StreamAdapter;
 
-  constructor(adapter: StreamAdapter, options: SpeechStreamOptions) {
+  /** `releaseMetrics` ends this stream's hold on the wrapped STT's metrics. */
+  constructor(adapter: StreamAdapter, releaseMetrics: () => void, options: SpeechStreamOptions) {
     super(adapter, { language: options.language, reportMetrics: false });
     this.#adapter = adapter;
+    this.whenRunEnds(releaseMetrics);
   }
 
   protected async run(): Promise<void> {
     const vadStream = this.#adapter.vad.stream();
     const onAbort = () => void vadStream.close();
     this.signal.addEventListener('abort', onAbort, { once: true });
-    const forwarding = this.#forwardFrames(vadStream);
+    let failure: { error: unknown } | undefined;
+    // Handled from the start: a failure here must end this stream, never go unhandled.
+    const forwarding = this.#forwardFrames(vadStream).catch((error: unknown) => {
+      failure = { error };
+      void vadStream.close();
+    });
     try {
       for await (const event of vadStream) {
         if (event.type === VADEventType.START_OF_SPEECH) {
@@ -75,18 +92,23 @@ class AdapterStream extends SpeechStream {
         }
       }
       await forwarding;
+      if (failure) throw failure.error;
     } finally {
       this.signal.removeEventListener('abort', onAbort);
       await vadStream.close();
     }
   }
 
-  /** Feeds the pushed audio to the VAD, segment ends and end of input included. */
+  /**
+   * Feeds the pushed audio to the VAD, segment ends and end of input included.
+   * It waits for the VAD rather than dropping: this stream's own input is
+   * where live audio is dropped, once, if the VAD cannot keep up.
+   */
   async #forwardFrames(vadStream: VADStream): Promise<void> {
     for await (const item of this.frames()) {
       if (vadStream.closed) return;
       if (item === FLUSH) vadStream.flush();
-      else vadStream.pushFrame(item);
+      else await vadStream.write(item, { signal: this.signal });
     }
     if (!vadStream.closed) vadStream.endInput();
   }

@@ -2,6 +2,7 @@ import { SentenceTokenizer } from '../tokenize/sentence-tokenizer.js';
 import type { Tokenizer } from '../tokenize/token-stream.js';
 import { FLUSH } from '../utils/async-stream.js';
 import { AsyncQueue } from '../utils/queue.js';
+import { MetricsRelay } from '../utils/relay.js';
 import type { ChunkedStream } from './chunked-stream.js';
 import { SynthesizeStream } from './synthesize-stream.js';
 import { type SynthesizeOptions, TTS } from './tts.js';
@@ -20,12 +21,16 @@ export interface StreamAdapterOptions {
  * sentences, each sentence is synthesized on its own, up to `maxConcurrent`
  * at a time so the next sentence is ready when the current one ends, and the
  * audio comes out strictly in sentence order.
+ *
+ * The wrapped TTS's metrics are reported on the adapter; it listens to the
+ * wrapped TTS only while one of its streams or syntheses is under way.
  */
 export class StreamAdapter extends TTS {
   readonly label: string;
   readonly wrapped: TTS;
   readonly sentenceTokenizer: Tokenizer;
   readonly maxConcurrent: number;
+  readonly #relay: MetricsRelay;
 
   constructor({ tts, sentenceTokenizer, maxConcurrent = 3 }: StreamAdapterOptions) {
     super({
@@ -40,15 +45,19 @@ export class StreamAdapter extends TTS {
     this.sentenceTokenizer = sentenceTokenizer ?? new SentenceTokenizer();
     this.maxConcurrent = maxConcurrent;
     this.label = `tts.StreamAdapter(${tts.label})`;
-    tts.on('metrics_collected', (metrics) => this.emit('metrics_collected', metrics));
+    this.#relay = new MetricsRelay(tts, this);
   }
 
+  /** Delegates to the wrapped TTS (whose metrics are forwarded). */
   synthesize(text: string, options?: SynthesizeOptions): ChunkedStream {
-    return this.wrapped.synthesize(text, options);
+    const audio = this.wrapped.synthesize(text, options);
+    // A ChunkedStream always reports its metrics when it ends, closed or not.
+    this.#relay.holdUntilReported(audio.requestId);
+    return audio;
   }
 
   override stream(): SynthesizeStream {
-    return new AdapterStream(this);
+    return new AdapterStream(this, this.#relay.hold());
   }
 }
 
@@ -61,10 +70,12 @@ type Job =
 class AdapterStream extends SynthesizeStream {
   readonly #adapter: StreamAdapter;
 
-  constructor(adapter: StreamAdapter) {
+  /** `releaseMetrics` ends this stream's hold on the wrapped TTS's metrics. */
+  constructor(adapter: StreamAdapter, releaseMetrics: () => void) {
     // The wrapped TTS reports metrics per sentence; the segments would count them twice.
     super(adapter, { reportMetrics: false });
     this.#adapter = adapter;
+    this.whenRunEnds(releaseMetrics);
   }
 
   /**

@@ -36,3 +36,25 @@ export function withDeadline<T>(
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * Waits for `promise` until `signal` aborts, then rejects with its reason
+ * (at once if it already has). No timer: for a wait bounded by its owner's
+ * lifetime; `withDeadline` adds one. The listener is removed either way.
+ */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) {
+    // As Promise.race would: a later failure of the abandoned work is not an unhandled rejection.
+    promise.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
+  let onAbort = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([promise, aborted]).finally(() =>
+    signal.removeEventListener('abort', onAbort),
+  );
+}

@@ -6,12 +6,19 @@ export {
   FLUSH,
   type Flush,
   StreamClosedError,
+  StreamFullError,
 } from './async-stream.js';
 export { Backoff, type BackoffOptions } from './backoff.js';
-export { DeadlineError, errorMessage, withDeadline } from './deadline.js';
+export { abortable, DeadlineError, errorMessage, withDeadline } from './deadline.js';
 export { type EventArgs, type Listener, TypedEventEmitter } from './emitter.js';
 export { ExpFilter } from './exp-filter.js';
 export { Future } from './future.js';
+export {
+  type AttemptOptions,
+  IdleDeadline,
+  type IdleDeadlineOptions,
+  runAttempt,
+} from './idle-deadline.js';
 export { shortId } from './ids.js';
 export { Interval, IntervalClosedError, type IntervalOptions, interval } from './interval.js';
 export { MovingAverage } from './moving-average.js';
@@ -21,5 +28,12 @@ export {
   QueueClosedError,
   type TryGetResult,
 } from './queue.js';
-export { isRetryable, type RetryOptions, retryDelay, withRetry } from './retry.js';
+export {
+  isRetryable,
+  type RetryOptions,
+  retryBeforeOutput,
+  retryDelay,
+  retryOptionsFor,
+  withRetry,
+} from './retry.js';
 export { sleep } from './sleep.js';

@@ -1,4 +1,5 @@
-import { APIError, APIStatusError } from '../errors.js';
+import { type APIConnectOptions, APIError, APIStatusError } from '../errors.js';
+import { log } from '../log.js';
 import { sleep } from './sleep.js';
 
 export interface RetryOptions {
@@ -57,4 +58,47 @@ export async function withRetry<T>(
       await sleep(delayMs, options.signal);
     }
   }
+}
+
+/**
+ * Runs `attempt`, retrying retryable failures per `options`, but only while
+ * `started()` is false. Once output has reached the consumer (text it may
+ * have spoken, audio it may have played), another attempt would repeat or
+ * contradict it, so the failure is thrown as it is and the caller decides.
+ */
+export async function retryBeforeOutput<T>(
+  attempt: (attempt: number) => Promise<T>,
+  options: RetryOptions & { started: () => boolean },
+): Promise<T> {
+  const outcome = await withRetry(async (n) => {
+    try {
+      return { value: await attempt(n) };
+    } catch (error) {
+      // Returned, not thrown: withRetry would retry it.
+      if (options.started()) return { error };
+      throw error;
+    }
+  }, options);
+  if ('error' in outcome) throw outcome.error;
+  return outcome.value;
+}
+
+/**
+ * `withRetry` options from a plugin's connection options: backoff per
+ * `connect`, each retry logged with the failure and the model's `label`.
+ */
+export function retryOptionsFor(
+  connect: Pick<APIConnectOptions, 'maxRetry' | 'retryIntervalMs'>,
+  { label, signal }: { label: string; signal?: AbortSignal },
+): RetryOptions {
+  return {
+    maxRetry: connect.maxRetry,
+    retryIntervalMs: connect.retryIntervalMs,
+    signal,
+    onRetry: ({ attempt, delayMs, error }) =>
+      log().warn(
+        { err: error, attempt, delayMs, model: label },
+        `${label}: request failed; retrying`,
+      ),
+  };
 }

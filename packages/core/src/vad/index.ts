@@ -4,4 +4,5 @@ export {
   type VADEvent,
   VADEventType,
   VADStream,
+  type WriteOptions,
 } from './vad.js';

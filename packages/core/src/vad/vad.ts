@@ -1,4 +1,5 @@
 import type { AudioFrame } from '@livekit/rtc-node';
+import { assertAudioFrame } from '../audio/validate.js';
 import type { ModelEvents, VADMetrics } from '../metrics/base.js';
 import { DuplexStream, type Flush } from '../utils/async-stream.js';
 import { TypedEventEmitter } from '../utils/emitter.js';
@@ -57,11 +58,25 @@ export abstract class VAD extends TypedEventEmitter<ModelEvents<VADMetrics>> {
 /** Inference time is reported once per this much audio. */
 const METRICS_INTERVAL_SECONDS = 1;
 
+/** What a frame stream's drop warning tells the caller. */
+export const WRITE_ADVICE =
+  'for files or other audio faster than real time, use `await stream.write(frame)`';
+
+/** Options of a waiting write. */
+export interface WriteOptions {
+  /** Ends the wait for room (the frame is then not queued): a deadline, or a cancel. */
+  signal?: AbortSignal;
+}
+
 /**
- * A live detection: push frames, read events. Implementations read `frames()`
- * in `run()` and `emit()` events; the base reports VAD metrics (inference
- * time against audio time) from the INFERENCE_DONE events. Pushing never
- * waits: frames are dropped with a warning if `run()` falls 10 s behind.
+ * A detection: write or push frames, read events. Implementations read
+ * `frames()` in `run()` and `emit()` events; the base reports VAD metrics
+ * (inference time against audio time) from the INFERENCE_DONE events.
+ *
+ * Live audio goes through `pushFrame()`, which never waits: frames are dropped
+ * with a warning if `run()` falls 10 s behind. Audio faster than real time (a
+ * file) goes through `await write(frame)`, which waits for room instead, so
+ * nothing is lost; read the events at the same time, or the writes stall.
  */
 export abstract class VADStream extends DuplexStream<AudioFrame, VADEvent> {
   protected readonly vad: VAD;
@@ -71,12 +86,28 @@ export abstract class VADStream extends DuplexStream<AudioFrame, VADEvent> {
   #lastTimestamp = 0;
 
   constructor(vad: VAD) {
-    super({ inputCapacity: 1000, whenInputFull: 'drop' });
+    super({ inputCapacity: 1000, whenInputFull: 'drop', inputFullAdvice: WRITE_ADVICE });
     this.vad = vad;
   }
 
+  /**
+   * Adds live audio without waiting. A malformed frame throws a TypeError
+   * naming the bad field and is not queued; the stream goes on.
+   */
   pushFrame(frame: AudioFrame): void {
+    assertAudioFrame(frame);
     this.pushInput(frame);
+  }
+
+  /**
+   * Adds audio, waiting while the input is full (backpressure): for files and
+   * other audio faster than real time, where `pushFrame` would drop frames.
+   * Rejects (and queues nothing) on a malformed frame, once the input has
+   * ended, or when `options.signal` aborts.
+   */
+  async write(frame: AudioFrame, options: WriteOptions = {}): Promise<void> {
+    assertAudioFrame(frame);
+    await this.writeInput(frame, options.signal);
   }
 
   protected frames(): AsyncIterable<AudioFrame | Flush> {
