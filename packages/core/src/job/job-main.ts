@@ -41,7 +41,10 @@ if (!process.send) {
 // Started first, so that even an agent file whose import blocks the event loop
 // cannot outlive a worker that died meanwhile.
 const watchdog = new ParentWatchdog(teardownGraceMs(), (error) => {
-  log().warn({ err: error }, 'the parent watchdog thread failed; a blocked job may outlive its worker');
+  log().warn(
+    { err: error },
+    'the parent watchdog thread failed; a blocked job may outlive its worker',
+  );
 });
 
 // Ctrl-C in a terminal signals the whole process group, children included.

@@ -37,7 +37,10 @@ setInterval(() => {
 function killOwnGroup(stalled: boolean): void {
   const why = stalled ? 'its event loop is blocked' : 'it did not end within its shutdown grace';
   try {
-    writeSync(2, `job process ${process.pid}: the worker is gone and ${why}; killing its process group\n`);
+    writeSync(
+      2,
+      `job process ${process.pid}: the worker is gone and ${why}; killing its process group\n`,
+    );
   } catch {
     // Nobody may be reading stderr any more.
   }

@@ -8,7 +8,11 @@ import { TypedEventEmitter } from '../utils/emitter.js';
 import { Future } from '../utils/future.js';
 import type { RunningJobInfo } from './job-info.js';
 import { JobLaunchError } from './job-launch-error.js';
-import { checkOptions, DEFAULT_PROC_POOL_OPTIONS, type ProcPoolOptions } from './proc-pool-options.js';
+import {
+  checkOptions,
+  DEFAULT_PROC_POOL_OPTIONS,
+  type ProcPoolOptions,
+} from './proc-pool-options.js';
 import { StartupSlots } from './startup-slots.js';
 import { SupervisedProcess } from './supervised-process.js';
 
@@ -221,7 +225,8 @@ export class ProcPool extends TypedEventEmitter<ProcPoolEvents> {
     clearTimeout(this.#refillTimer);
     this.#takeSpares();
     for (const [jobId, slot] of this.#jobs) {
-      if (!slot.proc) slot.cancel.abort(new JobLaunchError('closed', jobId, 'the process pool closed'));
+      if (!slot.proc)
+        slot.cancel.abort(new JobLaunchError('closed', jobId, 'the process pool closed'));
     }
     const reason = 'the worker is shutting down';
     await Promise.all([...this.#processes].map((proc) => proc.shutdown(reason)));

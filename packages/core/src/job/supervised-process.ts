@@ -304,6 +304,8 @@ export class SupervisedProcess {
     const now = performance.now();
     this.#lastPongAt = now;
     const roundTripMs = now - pong.sentAt;
+    // Trace: proof of life for tests and deep debugging; pino drops it cheaply otherwise.
+    this.#logger.trace({ event: 'pong', roundTripMs: Math.round(roundTripMs) }, 'pong');
     if (roundTripMs > SLOW_PONG_MS) {
       this.#logger.warn({ roundTripMs: Math.round(roundTripMs) }, 'job process is slow to answer');
     }
