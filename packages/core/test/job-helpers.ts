@@ -17,6 +17,8 @@ import type {
   RunningJobInfo,
 } from '../src/job/index.js';
 import type * as LogModule from '../src/log.js';
+import type { Listener } from '../src/utils/emitter.js';
+import { scaledMs } from './time.js';
 
 const dist = (path: string) => new URL(`../dist/${path}`, import.meta.url);
 
@@ -45,13 +47,18 @@ export const fixture = (name: string) =>
   new URL(`./fixtures/agents/${name}`, import.meta.url).pathname;
 export const SCRIPTED_AGENT = fixture('scripted-agent.mjs');
 
-/** Small deadlines so failures are quick; tests override what they exercise. */
+/**
+ * Deadlines a loaded machine meets; tests override what they exercise. A
+ * deadline a test expects to pass stays small and unscaled only where the
+ * test needs it to fire.
+ */
 export const TEST_POOL_OPTIONS: Omit<ProcPoolOptions, 'agentFile'> = {
   numIdleProcesses: 1,
-  initializeTimeoutMs: 15_000,
-  shutdownTimeoutMs: 2_000,
+  initializeTimeoutMs: scaledMs(30_000),
+  shutdownTimeoutMs: scaledMs(5_000),
   pingIntervalMs: 100,
-  pingTimeoutMs: 5_000,
+  pingTimeoutMs: scaledMs(15_000),
+  launchQueueTimeoutMs: scaledMs(60_000),
 };
 
 export function createPool(options: Partial<ProcPoolOptions> = {}): ProcPool {
@@ -68,7 +75,8 @@ export type LogRecord = Record<string, unknown> & { level: number; msg: string }
 export function captureLogs(): LogRecord[] {
   const records: LogRecord[] = [];
   logModule.initializeLogger({
-    level: 'debug',
+    // Trace: each pong is a line, so a test can wait for proof of life.
+    level: 'trace',
     pretty: false,
     destination: { write: (line: string) => void records.push(JSON.parse(line)) },
   });
@@ -99,28 +107,61 @@ export function jobInfo(
 
 type Exit = ProcPoolEvents['job_exited'];
 
-/** The `job_exited` of `jobId`. Call it before the exit can happen. */
-export function jobExit(pool: ProcPool, jobId: string, timeoutMs = 10_000): Promise<Exit> {
+/**
+ * The first `name` event of `pool` that `accept` takes. Call it before the
+ * event can happen.
+ */
+export function nextEvent<K extends keyof ProcPoolEvents>(
+  pool: ProcPool,
+  name: K,
+  accept: (event: ProcPoolEvents[K]) => boolean = () => true,
+  timeoutMs = scaledMs(30_000),
+): Promise<ProcPoolEvents[K]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      pool.off('job_exited', onExit);
-      reject(new Error(`job ${jobId} did not exit within ${timeoutMs} ms`));
+      pool.off(name, listener);
+      reject(new Error(`no ${String(name)} event within ${timeoutMs} ms`));
     }, timeoutMs);
-    const onExit = (exit: Exit) => {
-      if (exit.jobId !== jobId) return;
+    // Every pool event has a payload; the emitter's generic signature cannot see that for a generic K.
+    const listener = ((event: ProcPoolEvents[K]) => {
+      if (!accept(event)) return;
       clearTimeout(timer);
-      pool.off('job_exited', onExit);
-      resolve(exit);
-    };
-    pool.on('job_exited', onExit);
+      pool.off(name, listener);
+      resolve(event);
+    }) as unknown as Listener<ProcPoolEvents[K]>;
+    pool.on(name, listener);
   });
+}
+
+/** The `job_exited` of `jobId`. Call it before the exit can happen. */
+export function jobExit(
+  pool: ProcPool,
+  jobId: string,
+  timeoutMs = scaledMs(30_000),
+): Promise<Exit> {
+  return nextEvent(pool, 'job_exited', (exit) => exit.jobId === jobId, timeoutMs);
+}
+
+/** Resolves once `count` processes are idle (`start()` returns before they are). */
+export async function idleReady(pool: ProcPool, count: number): Promise<void> {
+  await waitFor(`${count} idle processes (have ${pool.idleCount})`, () => pool.idleCount >= count);
+}
+
+/** Resolves once `count` more pongs from `jobId` have arrived after the call. */
+export async function pongs(records: LogRecord[], jobId: string, count: number): Promise<void> {
+  const isPong = (r: LogRecord) => r.event === 'pong' && r.jobId === jobId;
+  const before = records.filter(isPong).length;
+  await waitFor(
+    `${count} pongs from job ${jobId}`,
+    () => records.filter(isPong).length >= before + count,
+  );
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or fails past the deadline. */
 export async function waitFor<T>(
   what: string,
   check: () => T | undefined | false,
-  timeoutMs = 10_000,
+  timeoutMs = scaledMs(20_000),
 ): Promise<T> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
@@ -156,10 +197,27 @@ export function isAlive(pid: number): boolean {
 }
 
 /** Fails if any of `pids` is still running `timeoutMs` from now. */
-export async function expectAllGone(pids: number[], timeoutMs = 5_000): Promise<void> {
+export async function expectAllGone(pids: number[], timeoutMs = scaledMs(10_000)): Promise<void> {
   await waitFor(
     `processes ${pids.filter(isAlive).join(', ')} to be gone`,
     () => pids.every((pid) => !isAlive(pid)),
     timeoutMs,
   );
+}
+
+/** The pids a `spawnHelper` job wrote to `marker`, once it has. */
+export async function helperPids(marker: string): Promise<{ helperPid: number; jobPid: number }> {
+  const text = await waitFor(`the job to write ${marker}`, () => {
+    try {
+      return readFileSync(marker, 'utf8') || undefined;
+    } catch {
+      return undefined;
+    }
+  });
+  return JSON.parse(text);
+}
+
+/** SIGKILLs whichever of `pids` is still alive: cleanup after a failed test. */
+export function killIfAlive(pids: number[]): void {
+  for (const pid of pids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
 }

@@ -1,9 +1,21 @@
 // The pool inside a worker process of its own (fixtures/agents/host.mjs), so a
 // test can kill that worker, or start it the way a user would: `tsx agent.ts`.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { afterEach, describe, expect, it } from 'vitest';
-import { expectAllGone, fixture, isAlive, SCRIPTED_AGENT, waitFor } from './job-helpers.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import {
+  expectAllGone,
+  fixture,
+  helperPids,
+  isAlive,
+  killIfAlive,
+  SCRIPTED_AGENT,
+  waitFor,
+} from './job-helpers.js';
+import { scaledMs } from './time.js';
 
 // tsx is not a dependency of core; the bench package has it. Until core lists
 // it as a devDependency, the TypeScript test runs only where it is installed.
@@ -26,15 +38,24 @@ interface Host {
 }
 
 const hosts: Host[] = [];
+/** Processes the jobs started, killed here should a test fail before they are gone. */
+const helpers: number[] = [];
+const scratch = mkdtempSync(join(tmpdir(), 'job-host-'));
 
 afterEach(async () => {
   for (const host of hosts.splice(0)) {
     if (host.process.exitCode === null && host.process.signalCode === null) {
       host.process.kill('SIGKILL');
     }
-    await expectAllGone(host.childPids());
+    try {
+      await expectAllGone(host.childPids());
+    } finally {
+      killIfAlive([...host.childPids(), ...helpers.splice(0)]);
+    }
   }
 });
+
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function startHost(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Host {
   const child = spawn(command, args, {
@@ -64,7 +85,7 @@ function startHost(command: string, args: string[], env: NodeJS.ProcessEnv = {})
         .map((e) => e.record as Record<string, unknown>)
         .filter((record) => record.msg === 'job process started')
         .map((record) => record.jobPid as number),
-    waitForEvent: (name, timeoutMs = 15_000) =>
+    waitForEvent: (name, timeoutMs = scaledMs(30_000)) =>
       waitFor(`host event ${name}`, () => events.find((e) => e.event === name), timeoutMs).catch(
         (error: Error) => {
           throw new Error(`${error.message}\nhost stderr:\n${stderr.join('')}`);
@@ -85,7 +106,42 @@ describe('job processes and their worker', () => {
     expect(pids.every(isAlive)).toBe(true);
 
     host.process.kill('SIGKILL');
-    await expectAllGone(pids, 5_000);
+    await expectAllGone(pids);
+  });
+
+  it('take what the job started with them when the worker is SIGKILLed', async () => {
+    const marker = join(scratch, 'helper-stay');
+    const args = JSON.stringify({ marker, after: 'stay' });
+    const host = startHost(process.execPath, [
+      fixture('host.mjs'),
+      SCRIPTED_AGENT,
+      'spawnHelper',
+      args,
+    ]);
+    const { helperPid, jobPid } = await helperPids(marker);
+    helpers.push(helperPid);
+    await host.waitForEvent('launched');
+    host.process.kill('SIGKILL');
+    await expectAllGone([jobPid, helperPid]);
+  });
+
+  it('die, with what they started, when the worker is SIGKILLed while their event loop is blocked', async () => {
+    const marker = join(scratch, 'helper-busy');
+    const args = JSON.stringify({ marker, after: 'busy' });
+    const host = startHost(process.execPath, [
+      fixture('host.mjs'),
+      SCRIPTED_AGENT,
+      'spawnHelper',
+      args,
+    ]);
+    const { helperPid, jobPid } = await helperPids(marker);
+    helpers.push(helperPid);
+    host.process.kill('SIGKILL');
+    // The IPC channel's close never reaches a blocked loop: the watchdog thread
+    // notices the new parent within a poll and kills the group.
+    await expectAllGone([jobPid, helperPid]);
+    const line = `job process ${jobPid}: the worker is gone and its event loop is blocked`;
+    await waitFor('the watchdog to say why', () => host.stderr.join('').includes(line));
   });
 
   it('exit when the worker dies of an uncaught error', async () => {
@@ -96,13 +152,13 @@ describe('job processes and their worker', () => {
     await waitFor('the host to crash', () => host.process.exitCode !== null);
     expect(host.process.exitCode).toBe(1);
     expect(host.stderr.join('')).toContain('the worker crashed');
-    await expectAllGone(host.childPids(), 5_000);
+    await expectAllGone(host.childPids());
   });
 
   it('run a TypeScript agent file when the worker runs under tsx', async () => {
     // The agent file is its own worker, as in `tsx agent.ts start`.
     const host = startHost(TSX, [fixture('ts-agent.ts')]);
-    const exited = await host.waitForEvent('job_exited', 20_000);
+    const exited = await host.waitForEvent('job_exited');
     expect(exited).toMatchObject({ jobId: 'job-host', status: 'success' });
     const entryLine = host.events
       .map((e) => e.record as Record<string, unknown> | undefined)

@@ -8,9 +8,11 @@ import {
   createPool,
   expectAllGone,
   findLog,
+  idleReady,
   isAlive,
   jobExit,
   jobInfo,
+  pongs,
   waitFor,
 } from './job-helpers.js';
 
@@ -20,6 +22,7 @@ let pool: ProcPool;
 beforeAll(async () => {
   pool = createPool({ numIdleProcesses: 2 });
   await pool.start();
+  await idleReady(pool, 2);
 });
 
 afterAll(async () => {
@@ -119,8 +122,8 @@ describe('ProcPool', () => {
     await waitFor('the entry to return', () =>
       records.some((r) => r.jobId === 'returns' && /entry returned/.test(r.msg)),
     );
-    // Several ping periods after the entry returned, the job is still there.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Several pongs after the entry returned, the job is still there.
+    await pongs(records, 'returns', 3);
     expect(exited).toBe(false);
     expect(pool.activeJobs.map((info) => info.job.id)).toContain('returns');
 
@@ -141,8 +144,8 @@ describe('ProcPool', () => {
     const pid = pidOf('signals');
     process.kill(pid, 'SIGINT');
     process.kill(pid, 'SIGTERM');
-    // Signals are delivered at once; give the child a few ping periods to (not) die.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Signals are delivered at once: pongs that come after them come from a child that lived on.
+    await pongs(records, 'signals', 3);
     expect(isAlive(pid)).toBe(true);
     await pool.shutdownJob('signals', 'test over');
     expect((await exit).status).toBe('success');
@@ -172,7 +175,10 @@ describe('ProcPool', () => {
   it('refuses a second job with the same id while the first runs', async () => {
     const exit = jobExit(pool, 'twice');
     await pool.launchJob(jobInfo('twice', 'idle'));
-    await expect(pool.launchJob(jobInfo('twice', 'idle'))).rejects.toThrow(/already running/);
+    await expect(pool.launchJob(jobInfo('twice', 'idle'))).rejects.toMatchObject({
+      reason: 'duplicate',
+      message: 'could not start job twice: a job with this id is already running',
+    });
     await pool.shutdownJob('twice', 'test over');
     await exit;
   });

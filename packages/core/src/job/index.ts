@@ -8,6 +8,7 @@ export {
   type WaitForParticipantOptions,
 } from './job-context.js';
 export type { AcceptArguments, RunningJobInfo } from './job-info.js';
+export { JobLaunchError, type JobLaunchFailure } from './job-launch-error.js';
 export {
   DEFAULT_PROC_POOL_OPTIONS,
   ProcPool,

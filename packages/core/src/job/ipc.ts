@@ -54,7 +54,7 @@ export type ChildMessage =
   /** The agent file is imported and `prewarm` has finished: ready for a job. */
   | { type: 'initialized' }
   /** Importing the agent file or `prewarm` failed; the child exits next. */
-  | { type: 'initialize_failed'; error: string }
+  | { type: 'initialize_failed'; error: string; stack?: string }
   /** The child has the job and is starting `entry`. */
   | { type: 'job_started' }
   /**

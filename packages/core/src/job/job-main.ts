@@ -15,15 +15,20 @@ import { fromStartJobRequest } from './job-info.js';
 import { JobRunner } from './job-runner.js';
 import { IpcLogDestination } from './log-forwarding.js';
 import { ParentChannel } from './parent-channel.js';
+import { ParentWatchdog } from './parent-watchdog.js';
 
 /** Time for the last messages to leave, and for rtc-node to release its native side. */
 const FLUSH_TIMEOUT_MS = 1000;
 const DISPOSE_TIMEOUT_MS = 2000;
+/** Slack on top of a job's own teardown deadlines before the watchdog stops waiting for it. */
+const GRACE_SLACK_MS = 2000;
+/** Before `initialize` says otherwise. */
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
 const channel = new ParentChannel();
 const proc = new JobProcess();
 let agent: Agent | undefined;
-let shutdownTimeoutMs = 10_000;
+let shutdownTimeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS;
 let runner: JobRunner | undefined;
 let jobEnding = false;
 let exiting = false;
@@ -32,6 +37,15 @@ if (!process.send) {
   console.error('job-main.js is a job process: the worker forks it; it does not run on its own');
   process.exit(1);
 }
+
+// Started first, so that even an agent file whose import blocks the event loop
+// cannot outlive a worker that died meanwhile.
+const watchdog = new ParentWatchdog(teardownGraceMs(), (error) => {
+  log().warn(
+    { err: error },
+    'the parent watchdog thread failed; a blocked job may outlive its worker',
+  );
+});
 
 // Ctrl-C in a terminal signals the whole process group, children included.
 // The worker decides how jobs end (drain, then shutdown), so a child waits for
@@ -93,6 +107,7 @@ async function handle(message: ParentMessage): Promise<void> {
 
 async function initialize(message: InitializeRequest): Promise<void> {
   shutdownTimeoutMs = message.shutdownTimeoutMs;
+  watchdog.setGraceMs(teardownGraceMs());
   // Before importing the agent file, so its top-level `log()` calls are forwarded too.
   initializeLogger({
     level: message.logLevel,
@@ -103,8 +118,10 @@ async function initialize(message: InitializeRequest): Promise<void> {
     agent = await loadAgent(message.agentFile);
     await agent.prewarm?.(proc);
   } catch (error) {
-    log().error({ err: error }, 'job process failed to initialize');
-    channel.send({ type: 'initialize_failed', error: errorMessage(error) });
+    // The worker logs it, once for a run of identical failures, not once per retry.
+    log().debug({ err: error }, 'job process failed to initialize');
+    const stack = error instanceof Error ? error.stack : undefined;
+    channel.send({ type: 'initialize_failed', error: errorMessage(error), stack });
     await exit(1);
     return;
   }
@@ -164,5 +181,22 @@ async function exit(code: number): Promise<void> {
   await channel.flush(FLUSH_TIMEOUT_MS);
   // rtc-node's native threads would otherwise keep running (or crash) during exit.
   await withDeadline(dispose(), DISPOSE_TIMEOUT_MS, 'rtc-node dispose').catch(() => {});
+  // With the worker alive, the pool kills this process group once we have
+  // exited. With the worker gone, nobody will: take what the job started
+  // (this process leads its own group) down with us.
+  if (!process.connected) killOwnGroup();
   process.exit(code);
+}
+
+function killOwnGroup(): void {
+  try {
+    process.kill(-process.pid, 'SIGKILL');
+  } catch {
+    // Not a group leader (not forked by the pool): nothing else to take down.
+  }
+}
+
+/** How long the watchdog lets a responsive job end by itself once the worker is gone. */
+function teardownGraceMs(): number {
+  return shutdownTimeoutMs + FLUSH_TIMEOUT_MS + DISPOSE_TIMEOUT_MS + GRACE_SLACK_MS;
 }

@@ -2,56 +2,67 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { log } from '../log.js';
+import { Backoff } from '../utils/backoff.js';
 import { errorMessage, withDeadline } from '../utils/deadline.js';
 import { TypedEventEmitter } from '../utils/emitter.js';
 import { Future } from '../utils/future.js';
-import { retryDelay } from '../utils/retry.js';
 import type { RunningJobInfo } from './job-info.js';
-import { SupervisedProcess, type SupervisedProcessOptions } from './supervised-process.js';
+import { JobLaunchError } from './job-launch-error.js';
+import {
+  checkOptions,
+  DEFAULT_PROC_POOL_OPTIONS,
+  type ProcPoolOptions,
+} from './proc-pool-options.js';
+import { StartupSlots } from './startup-slots.js';
+import { SupervisedProcess } from './supervised-process.js';
 
-/** What each process gets (see `SupervisedProcessOptions`), and how many wait ready. */
-export interface ProcPoolOptions extends Omit<SupervisedProcessOptions, 'jobMainPath'> {
-  /** Processes kept initialized and waiting, so a job starts without waiting for `prewarm`. */
-  numIdleProcesses: number;
-}
-
-/** Starting points for a worker; tests use much smaller timeouts. */
-export const DEFAULT_PROC_POOL_OPTIONS = Object.freeze({
-  numIdleProcesses: 3,
-  initializeTimeoutMs: 10_000,
-  shutdownTimeoutMs: 60_000,
-  pingIntervalMs: 2_500,
-  // A voice job whose event loop is blocked this long is broken, not busy.
-  pingTimeoutMs: 30_000,
-  memoryWarnMB: 500,
-}) satisfies Omit<ProcPoolOptions, 'agentFile'>;
+export { DEFAULT_PROC_POOL_OPTIONS, type ProcPoolOptions } from './proc-pool-options.js';
 
 export interface ProcPoolEvents {
   /** The child acknowledged the job; its entry is starting. */
   job_started: { jobId: string };
   /** The job's process has exited and been reaped: its slot is free. Once per `job_started`. */
   job_exited: { jobId: string; status: 'success' | 'failed'; error?: string };
+  /** A process has initialized and waits, idle, for a job. */
+  process_ready: { pid: number };
+  /** A process could not initialize (agent file import or `prewarm` failed, or too slow). */
+  init_failed: { error: string; consecutiveFailures: number };
 }
 
 interface JobSlot {
   info: RunningJobInfo;
-  proc: SupervisedProcess;
+  /** Unset while the launch waits for a start-up slot. */
+  proc?: SupervisedProcess;
   /** `job_started` was emitted, so `job_exited` is owed. */
   started: boolean;
+  /** Ends a launch still waiting for a start-up slot. */
+  cancel: AbortController;
 }
 
-/** The first retry after a process fails to initialize; doubles up to the cap. */
-const INIT_RETRY_MS = 500;
-const INIT_RETRY_MAX_MS = 30_000;
+/**
+ * After an initialization failure, the idle pool waits before the next try:
+ * an agent file that cannot load fails the same way every time. `stableAfterMs`
+ * is never reached (we never call `connected()`), so every failure counts
+ * until a success resets the run.
+ */
+const INIT_BACKOFF = {
+  maxRetry: Number.MAX_SAFE_INTEGER,
+  retryIntervalMs: 500,
+  maxIntervalMs: 30_000,
+  stableAfterMs: Number.MAX_SAFE_INTEGER,
+};
 
 /**
  * One child process per job, taken from a warm pool of processes that have
  * already imported the agent file and run `prewarm`. A process runs one job
- * and exits; the pool keeps `numIdleProcesses` ready by starting new ones.
+ * and exits; the pool keeps `numIdleProcesses` ready by starting new ones, at
+ * most `maxConcurrentInits` at a time (jobs first; see StartupSlots).
  */
 export class ProcPool extends TypedEventEmitter<ProcPoolEvents> {
   readonly #options: ProcPoolOptions;
   readonly #jobMainPath: string;
+  readonly #slots: StartupSlots;
+  readonly #initBackoff = new Backoff(INIT_BACKOFF);
   /** Every process not yet reaped. */
   readonly #processes = new Set<SupervisedProcess>();
   /** Initialized and waiting for a job, oldest first. */
@@ -62,14 +73,18 @@ export class ProcPool extends TypedEventEmitter<ProcPoolEvents> {
   #started = false;
   #draining = false;
   #closing: Promise<void> | undefined;
-  /** Consecutive initialization failures, for the backoff before the next attempt. */
-  #initFailures = 0;
+  /** Some process has initialized: the agent file loads. */
+  #verified = false;
+  #initFailing = false;
+  /** The last initialization error logged with its stack; repeats are logged short. */
+  #lastInitError: string | undefined;
   #refillTimer: ReturnType<typeof setTimeout> | undefined;
   #noJobs: Future<void> | undefined;
   #exitHooked = false;
-  // Children end on their own when the worker's IPC channel closes, but one
-  // that is stuck in a loop would not notice: on any exit of the worker that
-  // still runs JavaScript (process.exit, an uncaught error) kill them outright.
+  // Children end on their own when the worker's IPC channel closes (and their
+  // watchdog kills them if their loop is stuck), but on any exit of the worker
+  // that still runs JavaScript (process.exit, an uncaught error) kill them,
+  // and what they started, outright.
   readonly #killAllOnExit = () => {
     for (const proc of this.#processes) proc.killNow();
   };
@@ -86,56 +101,95 @@ export class ProcPool extends TypedEventEmitter<ProcPoolEvents> {
       // Only when running from source: job-main.ts must be compiled to be forked.
       throw new Error(`${this.#jobMainPath} not found; build @agents/core first`);
     }
+    const defaults = DEFAULT_PROC_POOL_OPTIONS;
+    this.#slots = new StartupSlots({
+      maxConcurrentInits: options.maxConcurrentInits ?? defaults.maxConcurrentInits,
+      launchQueueTimeoutMs: options.launchQueueTimeoutMs ?? defaults.launchQueueTimeoutMs,
+      maxQueuedLaunches: options.maxQueuedLaunches ?? defaults.maxQueuedLaunches,
+      onFree: () => this.#refill(),
+    });
   }
 
-  /** Fills the idle pool; resolves once the first batch has initialized (or failed to). */
+  /**
+   * Starts filling the idle pool and returns at once: a worker registers
+   * while its processes warm. Even with `numIdleProcesses` 0 one process
+   * starts, so an agent file that cannot load shows now (`init_failed`,
+   * `initFailing`) rather than at the first job; that process then serves
+   * the first job.
+   */
   async start(): Promise<void> {
     if (this.#closing) throw new Error('the process pool is closed');
     if (this.#started) return;
     this.#started = true;
     this.#refill();
-    await Promise.allSettled([...this.#warming].map((proc) => proc.initialized));
   }
 
+  /** Jobs launched and not yet exited, including those still starting. */
   get activeJobs(): RunningJobInfo[] {
     return [...this.#jobs.values()].map((slot) => slot.info);
+  }
+
+  /** Launches waiting for a start-up slot or for their process, not yet acknowledged. */
+  get startingCount(): number {
+    let starting = 0;
+    for (const slot of this.#jobs.values()) if (!slot.started) starting++;
+    return starting;
   }
 
   get idleCount(): number {
     return this.#idle.length;
   }
 
+  /** The last process initialization failed, and none has succeeded since. */
+  get initFailing(): boolean {
+    return this.#initFailing;
+  }
+
   /**
-   * Runs a job in an idle process (or, when none is ready, the one closest to
-   * ready, or a new one) and resolves once the child has acknowledged it.
-   * Rejects if the process cannot initialize or does not answer; no
-   * `job_started` / `job_exited` is emitted for such a job.
+   * Runs a job in an idle process (or, when none is ready, the spare closest
+   * to ready, or a new one once a start-up slot is free) and resolves once
+   * the child has acknowledged it. Rejects with a `JobLaunchError` (see its
+   * `reason`); no `job_started` / `job_exited` is emitted for such a job.
    */
   async launchJob(info: RunningJobInfo): Promise<void> {
-    if (this.#closing) throw new Error('the process pool is closed');
     const jobId = info.job.id;
-    if (this.#jobs.has(jobId)) throw new Error(`job ${jobId} is already running`);
-    const proc = this.#takeProcess();
-    const slot: JobSlot = { info, proc, started: false };
+    if (this.#closing) throw new JobLaunchError('closed', jobId, 'the process pool is closed');
+    if (this.#jobs.has(jobId)) {
+      throw new JobLaunchError('duplicate', jobId, 'a job with this id is already running');
+    }
+    const slot: JobSlot = { info, started: false, cancel: new AbortController() };
     this.#jobs.set(jobId, slot);
-    this.#refill();
     try {
-      await proc.startJob(info);
+      slot.proc = this.#takeSpare() ?? (await this.#spawnForJob(jobId, slot.cancel.signal));
+      this.#refill();
+      await this.#startIn(slot.proc, info);
     } catch (error) {
       if (this.#jobs.get(jobId) === slot) this.#jobs.delete(jobId);
       this.#checkNoJobs();
-      void proc.kill('its job could not start');
-      throw new Error(`could not start job ${jobId}: ${errorMessage(error)}`, { cause: error });
+      if (slot.proc) void slot.proc.kill('its job could not start');
+      if (this.#closing && !(error instanceof JobLaunchError && error.reason === 'cancelled')) {
+        throw new JobLaunchError('closed', jobId, 'the process pool closed while the job started');
+      }
+      throw error;
     }
     slot.started = true;
-    log().info({ jobId, jobPid: proc.pid }, 'job started');
+    log().info({ jobId, jobPid: slot.proc.pid }, 'job started');
     this.emit('job_started', { jobId });
   }
 
-  /** Asks the job's process to end the job; kills it after `shutdownTimeoutMs`. */
+  /**
+   * Asks the job's process to end the job; kills it after `shutdownTimeoutMs`.
+   * A launch still waiting for a start-up slot is cancelled (it rejects with
+   * reason `cancelled`).
+   */
   async shutdownJob(jobId: string, reason: string): Promise<void> {
     const slot = this.#jobs.get(jobId);
     if (!slot) return; // already over: the end raced the request
+    if (!slot.proc) {
+      const detail = `it was shut down while waiting for a process (${reason})`;
+      slot.cancel.abort(new JobLaunchError('cancelled', jobId, detail));
+      return;
+    }
     await slot.proc.shutdown(reason);
   }
 
@@ -170,21 +224,47 @@ export class ProcPool extends TypedEventEmitter<ProcPoolEvents> {
   async #close(): Promise<void> {
     clearTimeout(this.#refillTimer);
     this.#takeSpares();
+    for (const [jobId, slot] of this.#jobs) {
+      if (!slot.proc)
+        slot.cancel.abort(new JobLaunchError('closed', jobId, 'the process pool closed'));
+    }
     const reason = 'the worker is shutting down';
     await Promise.all([...this.#processes].map((proc) => proc.shutdown(reason)));
     if (this.#exitHooked) process.off('exit', this.#killAllOnExit);
   }
 
-  #takeProcess(): SupervisedProcess {
+  /** Waits for `proc` to initialize, then hands it the job; failures become typed launch errors. */
+  async #startIn(proc: SupervisedProcess, info: RunningJobInfo): Promise<void> {
+    const jobId = info.job.id;
+    try {
+      await proc.initialized;
+    } catch (error) {
+      throw new JobLaunchError('init_failed', jobId, errorMessage(error));
+    }
+    try {
+      await proc.startJob(info);
+    } catch (error) {
+      throw new JobLaunchError('not_acknowledged', jobId, errorMessage(error));
+    }
+  }
+
+  /** A new process for a job, once a start-up slot is free (its initialize clock starts then). */
+  async #spawnForJob(jobId: string, signal: AbortSignal): Promise<SupervisedProcess> {
+    await this.#slots.acquire(jobId, signal);
+    if (this.#closing) {
+      this.#slots.release();
+      throw new JobLaunchError('closed', jobId, 'the process pool closed');
+    }
+    return this.#spawn();
+  }
+
+  #takeSpare(): SupervisedProcess | undefined {
     const idle = this.#idle.shift();
     if (idle) return idle;
     // The one that has been initializing longest is the likeliest to be ready first.
     const [warming] = this.#warming;
-    if (warming) {
-      this.#warming.delete(warming);
-      return warming;
-    }
-    return this.#spawn();
+    if (warming) this.#warming.delete(warming);
+    return warming;
   }
 
   /** Removes the idle and initializing processes from the pool and returns them. */
@@ -195,59 +275,93 @@ export class ProcPool extends TypedEventEmitter<ProcPoolEvents> {
     return spares;
   }
 
+  /** Forks a process; the caller holds a start-up slot, which is released when it has initialized or failed to. */
   #spawn(): SupervisedProcess {
     if (!this.#exitHooked) {
       this.#exitHooked = true;
       process.on('exit', this.#killAllOnExit);
     }
-    const { numIdleProcesses: _, ...processOptions } = this.#options;
+    const {
+      numIdleProcesses: _idle,
+      maxConcurrentInits: _inits,
+      launchQueueTimeoutMs: _queueTimeout,
+      maxQueuedLaunches: _queued,
+      ...processOptions
+    } = this.#options;
     const proc = new SupervisedProcess({ ...processOptions, jobMainPath: this.#jobMainPath });
     this.#processes.add(proc);
+    proc.initialized.then(
+      () => this.#onInitialized(proc),
+      (error: unknown) => this.#onInitFailed(proc, error),
+    );
     void proc.exited.then((exit) => this.#onExit(proc, exit));
     return proc;
   }
 
-  /** Starts processes until `numIdleProcesses` are idle or initializing. */
-  #refill(): void {
-    if (!this.#started || this.#draining || this.#closing || this.#refillTimer) return;
-    while (this.#idle.length + this.#warming.size < this.#options.numIdleProcesses) {
-      const proc = this.#spawn();
-      this.#warming.add(proc);
-      proc.initialized.then(
-        () => {
-          this.#initFailures = 0;
-          // Not in `#warming` any more means a job claimed it, or the pool is stopping.
-          if (this.#warming.delete(proc)) this.#idle.push(proc);
-        },
-        (error: unknown) => {
-          if (!this.#warming.delete(proc)) return; // the job that claimed it reports this
-          this.#retryRefillAfterFailure(error);
-        },
-      );
+  #onInitialized(proc: SupervisedProcess): void {
+    this.#verified = true;
+    this.#initBackoff.reset();
+    if (this.#initFailing) {
+      this.#initFailing = false;
+      this.#lastInitError = undefined;
+      log().info('job processes initialize again');
     }
+    // Not in `#warming` any more means a job claimed it, or the pool is stopping.
+    if (this.#warming.delete(proc)) {
+      this.#idle.push(proc);
+      if (proc.pid !== undefined) this.emit('process_ready', { pid: proc.pid });
+    }
+    this.#slots.release();
   }
 
   /**
-   * An agent file that cannot load fails the same way every time; back off
-   * instead of forking in a tight loop.
+   * Counts the failure, logs it (the stack once per distinct error; repeats
+   * as one short line with the count), and backs off refilling: an agent
+   * file that cannot load fails the same way every time.
    */
-  #retryRefillAfterFailure(error: unknown): void {
-    this.#initFailures++;
-    const delayMs = Math.round(
-      retryDelay(this.#initFailures, error, {
-        retryIntervalMs: INIT_RETRY_MS,
-        maxIntervalMs: INIT_RETRY_MAX_MS,
-      }),
-    );
-    log().error(
-      { err: error, failures: this.#initFailures, retryInMs: delayMs },
-      'job process failed to initialize',
-    );
+  #onInitFailed(proc: SupervisedProcess, error: unknown): void {
+    this.#warming.delete(proc);
+    if (proc.stopRequested || this.#closing || this.#draining) {
+      this.#slots.release();
+      return; // stopped on purpose, not a failure of the agent file
+    }
+    const retryInMs = Math.round(this.#initBackoff.failed(error) ?? INIT_BACKOFF.maxIntervalMs);
+    const consecutiveFailures = this.#initBackoff.failures;
+    this.#initFailing = true;
+    const message = errorMessage(error);
+    if (message !== this.#lastInitError) {
+      this.#lastInitError = message;
+      log().error(
+        { err: error, event: 'init_failed', consecutiveFailures, retryInMs },
+        'job process failed to initialize',
+      );
+    } else {
+      log().warn(
+        { error: message, event: 'init_failed', consecutiveFailures, retryInMs },
+        'job processes still fail to initialize',
+      );
+    }
+    this.emit('init_failed', { error: message, consecutiveFailures });
     clearTimeout(this.#refillTimer);
     this.#refillTimer = setTimeout(() => {
       this.#refillTimer = undefined;
       this.#refill();
-    }, delayMs);
+    }, retryInMs);
+    this.#slots.release();
+  }
+
+  /** Starts processes (as start-up slots allow) until `numIdleProcesses` are idle or initializing. */
+  #refill(): void {
+    if (!this.#started || this.#draining || this.#closing || this.#refillTimer) return;
+    while (this.#wantsSpare() && this.#slots.tryAcquire()) this.#warming.add(this.#spawn());
+  }
+
+  #wantsSpare(): boolean {
+    const spares = this.#idle.length + this.#warming.size;
+    if (spares < this.#options.numIdleProcesses) return true;
+    // Until one process has initialized, keep one starting even with
+    // numIdleProcesses 0 (dev): a broken agent file shows at start-up.
+    return !this.#verified && spares === 0 && this.#slots.inUse === 0;
   }
 
   #onExit(proc: SupervisedProcess, exit: { status: 'success' | 'failed'; error?: string }): void {
@@ -255,17 +369,15 @@ export class ProcPool extends TypedEventEmitter<ProcPoolEvents> {
     const wasIdle = this.#idle.includes(proc);
     this.#idle = this.#idle.filter((p) => p !== proc);
     this.#warming.delete(proc);
-    const jobId = proc.job?.job.id;
-    const slot = jobId === undefined ? undefined : this.#jobs.get(jobId);
-    if (jobId !== undefined && slot?.proc === proc) {
+    const slot = [...this.#jobs.values()].find((s) => s.proc === proc);
+    if (slot?.started) {
+      const jobId = slot.info.job.id;
       this.#jobs.delete(jobId);
-      if (slot.started) {
-        const { status, error } = exit;
-        const fields = { jobId, jobPid: proc.pid, status, error };
-        if (status === 'success') log().info(fields, 'job ended');
-        else log().warn(fields, 'job failed');
-        this.emit('job_exited', error === undefined ? { jobId, status } : { jobId, status, error });
-      }
+      const { status, error } = exit;
+      const fields = { jobId, jobPid: proc.pid, status, error };
+      if (status === 'success') log().info(fields, 'job ended');
+      else log().warn(fields, 'job failed');
+      this.emit('job_exited', error === undefined ? { jobId, status } : { jobId, status, error });
       this.#checkNoJobs();
     } else if (wasIdle) {
       log().warn({ jobPid: proc.pid, error: exit.error }, 'an idle job process exited');
@@ -283,32 +395,5 @@ export class ProcPool extends TypedEventEmitter<ProcPoolEvents> {
     if (this.#jobs.size > 0 || !this.#noJobs) return;
     this.#noJobs.resolve();
     this.#noJobs = undefined;
-  }
-}
-
-function checkOptions(options: ProcPoolOptions): void {
-  const positive = [
-    'initializeTimeoutMs',
-    'shutdownTimeoutMs',
-    'pingIntervalMs',
-    'pingTimeoutMs',
-    'memoryWarnMB',
-    'memoryLimitMB',
-  ] as const;
-  for (const key of positive) {
-    const value = options[key];
-    if (value === undefined && (key === 'memoryWarnMB' || key === 'memoryLimitMB')) continue;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-      throw new TypeError(`process pool option ${key} must be a number > 0 (got ${String(value)})`);
-    }
-  }
-  const { numIdleProcesses, memoryWarnMB, memoryLimitMB } = options;
-  if (!Number.isInteger(numIdleProcesses) || numIdleProcesses < 0) {
-    throw new TypeError(
-      `process pool option numIdleProcesses must be a whole number >= 0 (got ${numIdleProcesses})`,
-    );
-  }
-  if (memoryWarnMB !== undefined && memoryLimitMB !== undefined && memoryWarnMB >= memoryLimitMB) {
-    throw new TypeError('process pool option memoryWarnMB must be below memoryLimitMB');
   }
 }

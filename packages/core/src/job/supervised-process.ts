@@ -27,6 +27,15 @@ export interface SupervisedProcessOptions {
   pingIntervalMs: number;
   /** A process that has not answered a ping for this long is killed. */
   pingTimeoutMs: number;
+  /**
+   * Deadline for the child to acknowledge a job once it is initialized and
+   * has been sent the job. The child answers as soon as its event loop turns,
+   * so only a loop blocked by leftover prewarm work, or a machine busy with
+   * other start-ups, makes this slow; a deadline as short as a ping timeout
+   * of a test (1.5 s) killed healthy jobs under load. Default: the larger of
+   * `pingTimeoutMs` and `initializeTimeoutMs`.
+   */
+  acknowledgeTimeoutMs?: number;
   /** Resident memory (MB) past which a process is logged once as a warning. */
   memoryWarnMB?: number;
   /** Resident memory (MB) past which a process is killed and its job failed. */
@@ -67,6 +76,7 @@ export class SupervisedProcess {
   #jobStarted: Future<void> | undefined;
   #jobEnd: { reason: string; error?: string } | undefined;
   #killReason: string | undefined;
+  #stopRequested = false;
   #lastPongAt = 0;
   #memoryWarned = false;
   #initTimer: ReturnType<typeof setTimeout> | undefined;
@@ -79,6 +89,9 @@ export class SupervisedProcess {
     this.initialized = this.#initialized.promise;
     this.exited = this.#exited.promise;
     this.#child = fork(options.jobMainPath, [], {
+      // Its own process group: whatever the job starts (ffmpeg, a model server)
+      // can be killed with it, by group, however the job ends.
+      detached: true,
       env: { ...(options.env ?? process.env), [JOB_PROCESS_ENV]: '1' },
       // The parent's loader flags (tsx's, when the worker runs a .ts agent file)
       // are what let the child import the same file.
@@ -96,6 +109,9 @@ export class SupervisedProcess {
     // the pipe when it exits. The timer covers a channel some other process
     // keeps open.
     this.#child.on('exit', (code, signal) => {
+      // The job is over: what it started goes too (a normal end included; a
+      // helper left behind would run with nobody to answer for it).
+      this.#killGroup();
       this.#closeTimer = setTimeout(() => this.#onExit(code, signal), CHANNEL_CLOSE_TIMEOUT_MS);
     });
     this.#child.on('close', (code, signal) => this.#onExit(code, signal));
@@ -113,7 +129,7 @@ export class SupervisedProcess {
       shutdownTimeoutMs: options.shutdownTimeoutMs,
     });
     this.#initTimer = setTimeout(
-      () => void this.kill(`did not initialize within ${options.initializeTimeoutMs} ms`),
+      () => void this.#kill(`did not initialize within ${options.initializeTimeoutMs} ms`),
       options.initializeTimeoutMs,
     );
   }
@@ -132,9 +148,17 @@ export class SupervisedProcess {
   }
 
   /**
+   * `shutdown()` or `kill()` was called: an end before initialization is then
+   * the caller's doing, not a failure of the agent file.
+   */
+  get stopRequested(): boolean {
+    return this.#stopRequested;
+  }
+
+  /**
    * Gives the process its job once it is initialized; resolves when the child
-   * acknowledges it. A child that does not acknowledge within the ping timeout
-   * is killed.
+   * acknowledges it. A child that does not acknowledge within
+   * `acknowledgeTimeoutMs` is killed.
    */
   async startJob(info: RunningJobInfo): Promise<void> {
     if (this.#job) throw new Error(`this process already runs job ${this.#job.job.id}`);
@@ -145,11 +169,16 @@ export class SupervisedProcess {
     if (this.hasExited) throw new Error('job process exited before it got its job');
     this.#jobStarted = new Future<void>();
     this.#send(toStartJobRequest(info));
-    const timeoutMs = this.#options.pingTimeoutMs;
+    const { acknowledgeTimeoutMs, pingTimeoutMs, initializeTimeoutMs } = this.#options;
+    const timeoutMs = acknowledgeTimeoutMs ?? Math.max(pingTimeoutMs, initializeTimeoutMs);
     try {
-      await withDeadline(this.#jobStarted.promise, timeoutMs, `no answer within ${timeoutMs} ms`);
+      await withDeadline(
+        this.#jobStarted.promise,
+        timeoutMs,
+        `did not acknowledge its job within ${timeoutMs} ms (acknowledgeTimeoutMs)`,
+      );
     } catch (error) {
-      void this.kill(`did not acknowledge its job: ${errorMessage(error)}`);
+      void this.#kill(errorMessage(error));
       throw error;
     }
   }
@@ -159,6 +188,7 @@ export class SupervisedProcess {
    * within the shutdown timeout, and resolves once it is reaped.
    */
   async shutdown(reason: string): Promise<void> {
+    this.#stopRequested = true;
     if (this.hasExited) return;
     this.#send({ type: 'shutdown', reason });
     const timeoutMs = this.#options.shutdownTimeoutMs;
@@ -166,8 +196,21 @@ export class SupervisedProcess {
     await this.#join(timeoutMs + REAP_TIMEOUT_MS);
   }
 
-  /** SIGKILLs the process; `reason` becomes its job's error. Resolves once it is reaped. */
-  async kill(reason: string): Promise<void> {
+  /**
+   * SIGKILLs the process and its group (what the job started); `reason`
+   * becomes its job's error. Resolves once it is reaped.
+   */
+  kill(reason: string): Promise<void> {
+    this.#stopRequested = true;
+    return this.#kill(reason);
+  }
+
+  /** For a `process.on('exit')` handler: synchronous, no logging, no waiting. */
+  killNow(): void {
+    if (!this.hasExited) this.#killGroup();
+  }
+
+  async #kill(reason: string): Promise<void> {
     if (this.hasExited) return;
     // Dead but not yet reported ('exit' came, 'close' not yet): killing it
     // now must not rewrite why it ended.
@@ -177,13 +220,19 @@ export class SupervisedProcess {
     }
     this.#killReason ??= reason;
     this.#logger.warn({ reason }, 'killing job process');
-    this.#child.kill('SIGKILL');
+    this.#killGroup();
     await this.#join(REAP_TIMEOUT_MS);
   }
 
-  /** For a `process.on('exit')` handler: synchronous, no logging, no waiting. */
-  killNow(): void {
-    if (!this.hasExited) this.#child.kill('SIGKILL');
+  /** SIGKILL to the child's process group (it leads one: `detached`), the child included. */
+  #killGroup(): void {
+    const pid = this.#child.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // ESRCH: the group is empty; everything in it has already ended.
+    }
   }
 
   async #join(timeoutMs: number): Promise<void> {
@@ -197,7 +246,7 @@ export class SupervisedProcess {
   /** Arms a deadline for an exit that should come on its own; past it, kill. */
   #expectExit(timeoutMs: number, reason: string): void {
     if (this.#exitTimer) return;
-    this.#exitTimer = setTimeout(() => void this.kill(reason), timeoutMs);
+    this.#exitTimer = setTimeout(() => void this.#kill(reason), timeoutMs);
   }
 
   #onMessage(message: unknown): void {
@@ -209,14 +258,18 @@ export class SupervisedProcess {
         this.#initialized.resolve();
         this.#logger.debug('job process initialized');
         return;
-      case 'initialize_failed':
+      case 'initialize_failed': {
         clearTimeout(this.#initTimer);
-        this.#initialized.reject(new Error(`job process failed to initialize: ${message.error}`));
+        const error = new Error(`job process failed to initialize: ${message.error}`);
+        // The child's stack says where in the agent file it failed; ours would not.
+        if (message.stack) error.stack = `${error.message}\n${stackFrames(message.stack)}`;
+        this.#initialized.reject(error);
         this.#expectExit(
           this.#options.shutdownTimeoutMs,
           'did not exit after failing to initialize',
         );
         return;
+      }
       case 'job_started':
         this.#jobStarted?.resolve();
         return;
@@ -240,7 +293,7 @@ export class SupervisedProcess {
     this.#pingTimer = setInterval(() => {
       const silentMs = performance.now() - this.#lastPongAt;
       if (silentMs > pingTimeoutMs) {
-        void this.kill(`unresponsive: no pong for ${Math.round(silentMs)} ms`);
+        void this.#kill(`unresponsive: no pong for ${Math.round(silentMs)} ms`);
         return;
       }
       this.#send({ type: 'ping', sentAt: performance.now() });
@@ -251,13 +304,15 @@ export class SupervisedProcess {
     const now = performance.now();
     this.#lastPongAt = now;
     const roundTripMs = now - pong.sentAt;
+    // Trace: proof of life for tests and deep debugging; pino drops it cheaply otherwise.
+    this.#logger.trace({ event: 'pong', roundTripMs: Math.round(roundTripMs) }, 'pong');
     if (roundTripMs > SLOW_PONG_MS) {
       this.#logger.warn({ roundTripMs: Math.round(roundTripMs) }, 'job process is slow to answer');
     }
     const rssMB = Math.round(pong.rssBytes / (1024 * 1024));
     const { memoryWarnMB, memoryLimitMB } = this.#options;
     if (memoryLimitMB !== undefined && rssMB > memoryLimitMB) {
-      void this.kill(`memory limit exceeded: ${rssMB} MB > ${memoryLimitMB} MB`);
+      void this.#kill(`memory limit exceeded: ${rssMB} MB > ${memoryLimitMB} MB`);
     } else if (memoryWarnMB !== undefined && rssMB > memoryWarnMB && !this.#memoryWarned) {
       // Once per process: a job that stays high would otherwise warn every ping.
       this.#memoryWarned = true;
@@ -272,9 +327,9 @@ export class SupervisedProcess {
     clearInterval(this.#pingTimer);
     clearTimeout(this.#closeTimer);
     const exit = this.#outcome(code, signal);
-    const gone = new Error(`job process ended before it was ready: ${exit.error ?? 'exited'}`);
-    this.#initialized.reject(gone);
-    this.#jobStarted?.reject(gone);
+    const why = exit.error ?? 'exited';
+    this.#initialized.reject(new Error(`job process ended before it was ready: ${why}`));
+    this.#jobStarted?.reject(new Error(`job process ended before it acknowledged its job: ${why}`));
     this.#logger.debug({ code, signal }, 'job process exited');
     this.#exited.resolve(exit);
   }
@@ -302,6 +357,13 @@ export class SupervisedProcess {
       this.#logger.debug({ err: error, type: message.type }, 'could not reach job process');
     });
   }
+}
+
+/** The `at …` lines of a stack, without its first line (the message, which we restate). */
+function stackFrames(stack: string): string {
+  const lines = stack.split('\n');
+  const first = lines.findIndex((line) => /^\s+at /.test(line));
+  return first < 0 ? '' : lines.slice(first).join('\n');
 }
 
 /**
