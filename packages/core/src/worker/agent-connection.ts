@@ -247,11 +247,16 @@ export class AgentConnection extends TypedEventEmitter<AgentConnectionEvents> {
       closed.resolve({ code, reason: reason.toString() });
       socketClosed.resolve();
     });
+    // The server may send a job offer in the same read as the register
+    // response, before our await has resumed: such messages wait here.
+    const early: ServerMessage[] = [];
     ws.on('message', (data, isBinary) => {
       const message = this.#decode(data, isBinary);
       if (!message) return;
-      if (!registered) registration.resolve(message);
-      else this.emit('message', message);
+      if (registered) this.emit('message', message);
+      else if (!registration.resolve(message) && early.length < MAX_PENDING_MESSAGES) {
+        early.push(message);
+      }
     });
     ws.on('pong', () => {
       alive = true;
@@ -302,6 +307,7 @@ export class AgentConnection extends TypedEventEmitter<AgentConnectionEvents> {
         serverInfo: first.message.value.serverInfo,
       });
       for (const message of this.#pending.splice(0)) this.send(message, { queue: true });
+      for (const message of early.splice(0)) this.emit('message', message);
 
       const { code, reason } = await closed.promise;
       if (this.#closing.signal.aborted) return;

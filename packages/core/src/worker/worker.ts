@@ -150,7 +150,7 @@ export class Worker extends TypedEventEmitter<WorkerEvents> {
     try {
       const address = await this.#health.listen(o.host, o.port);
       this.#healthPort = address.port;
-      const pool = this.#startPool();
+      const pool = await this.#startPool();
       const connection = new AgentConnection({
         url: agentURL(o.wsURL),
         token: () => this.#workerToken(),
@@ -298,7 +298,7 @@ export class Worker extends TypedEventEmitter<WorkerEvents> {
     }
   }
 
-  #startPool(): ProcPool {
+  async #startPool(): Promise<ProcPool> {
     const o = this.options;
     const pool = new ProcPool({
       agentFile: o.agent,
@@ -329,7 +329,7 @@ export class Worker extends TypedEventEmitter<WorkerEvents> {
       }
       this.#status?.refresh();
     });
-    pool.start();
+    await pool.start(); // returns at once: the worker registers while the pool warms
     return pool;
   }
 
