@@ -75,6 +75,10 @@ function isDevMessage(value: unknown): value is DevMessage {
 interface WorkerChild {
   process: ChildProcess;
   exited: Promise<ExitStatus>;
+  /** Jobs handed over to it that it has not asked for yet (it is still starting). */
+  unsentJobs: SavedJob[];
+  /** Set once it has asked for its jobs: it then answers the supervisor's requests. */
+  listening: boolean;
   /** Set once the supervisor stops it, so its exit is not reported as a failure. */
   stopping: boolean;
 }
@@ -190,14 +194,16 @@ class DevSupervisor {
     this.#current = undefined;
     let jobs: SavedJob[] = [];
     if (old) {
-      jobs = await askActiveJobs(old);
+      // A worker still starting has not taken its jobs yet: they move on to the next one.
+      jobs = old.unsentJobs;
+      old.unsentJobs = [];
+      if (old.listening) jobs = [...jobs, ...(await askActiveJobs(old))];
       await this.#stopWorker(old, 'SIGTERM', EXIT_TIMEOUT_MS);
     }
     if (!this.#stopping) this.#current = this.#startWorker(jobs);
   }
 
   #startWorker(handedOver: SavedJob[]): WorkerChild {
-    let jobs = handedOver;
     const proc = fork(this.#argv[1]!, [...this.#argv.slice(2)], {
       env: { ...process.env, [DEV_CHILD_ENV]: '1' },
       stdio: 'inherit',
@@ -205,15 +211,22 @@ class DevSupervisor {
       // passes it on once (the worker would read a second copy as "exit now").
       detached: true,
     });
-    const child: WorkerChild = { process: proc, exited: waitForExit(proc), stopping: false };
+    const child: WorkerChild = {
+      process: proc,
+      exited: waitForExit(proc),
+      unsentJobs: handedOver,
+      listening: false,
+      stopping: false,
+    };
     this.#alive.add(child);
     proc.on('error', (error) => {
       this.#logger.error({ err: errorMessage(error) }, 'could not start the worker process');
     });
     proc.on('message', (message: unknown) => {
       if (isDevMessage(message) && message.type === 'reload_request') {
-        proc.send({ type: 'reload_jobs', jobs } satisfies DevMessage);
-        jobs = [];
+        child.listening = true;
+        proc.send({ type: 'reload_jobs', jobs: child.unsentJobs } satisfies DevMessage);
+        child.unsentJobs = [];
       }
     });
     void child.exited.then((status) => {
@@ -270,22 +283,31 @@ async function askActiveJobs(child: WorkerChild): Promise<SavedJob[]> {
  */
 export function attachDevHandoff(worker: Worker): void {
   if (!process.env[DEV_CHILD_ENV] || !process.send) return;
+  // Handed over but not running yet: still ours to hand on if we are replaced meanwhile.
+  const reloading = new Map<string, SavedJob>();
   const onMessage = (message: unknown) => {
     if (!isDevMessage(message)) return;
     if (message.type === 'active_jobs_request') {
-      const jobs = worker.activeJobs.map((info) => ({
-        job: Buffer.from(info.job.toBinary()).toString('base64'),
-        acceptArguments: info.acceptArguments,
-      }));
-      process.send?.({ type: 'active_jobs', jobs } satisfies DevMessage);
+      const jobs = new Map(reloading);
+      for (const info of worker.activeJobs) {
+        jobs.set(info.job.id, {
+          job: Buffer.from(info.job.toBinary()).toString('base64'),
+          acceptArguments: info.acceptArguments,
+        });
+      }
+      process.send?.({ type: 'active_jobs', jobs: [...jobs.values()] } satisfies DevMessage);
     } else if (message.type === 'reload_jobs' && message.jobs.length > 0) {
-      const jobs = message.jobs.map((saved) => ({
-        job: Job.fromBinary(Buffer.from(saved.job, 'base64')),
-        acceptArguments: saved.acceptArguments,
-      }));
-      worker.reloadJobs(jobs).catch((error: unknown) => {
-        log().error({ err: error }, 'could not restart the jobs of the previous worker');
+      const jobs = message.jobs.map((saved) => {
+        const job = Job.fromBinary(Buffer.from(saved.job, 'base64'));
+        reloading.set(job.id, saved);
+        return { job, acceptArguments: saved.acceptArguments };
       });
+      worker
+        .reloadJobs(jobs)
+        .catch((error: unknown) => {
+          log().error({ err: error }, 'could not restart the jobs of the previous worker');
+        })
+        .finally(() => reloading.clear());
     }
   };
   process.on('message', onMessage);
