@@ -2,10 +2,19 @@ import { basename } from 'node:path';
 import { Command, Option } from 'commander';
 import { isJobProcess } from '../job/index.js';
 import { log } from '../log.js';
+import { errorMessage, withDeadline } from '../utils/deadline.js';
+import { signalExitCode } from '../utils/process.js';
 import type { WorkerOptions } from '../worker/options.js';
 import { Worker } from '../worker/worker.js';
 import { downloadPluginFiles } from './download-files.js';
-import { logLevelOption, runProgram, setupCommandLogging, withShutdownSignal } from './program.js';
+import {
+  healthPortOption,
+  logLevelOption,
+  parseMilliseconds,
+  runProgram,
+  setupCommandLogging,
+  withShutdownSignal,
+} from './program.js';
 import { attachDevHandoff, watchAndRestart } from './watch.js';
 
 export interface RunAppOptions extends Partial<WorkerOptions> {
@@ -13,19 +22,29 @@ export interface RunAppOptions extends Partial<WorkerOptions> {
   argv?: readonly string[];
 }
 
+/** How long a second signal leaves the worker to tell the server what it can before exiting. */
+const TERMINATE_TIMEOUT_MS = 1500;
+/** The health port of `dev` and `connect` unless one is given: any free port, so two can run. */
+const DEV_HEALTH_PORT = 0;
+
 interface ConnectionFlags {
   url?: string;
   apiKey?: string;
   apiSecret?: string;
+  healthPort?: number;
   logLevel: string;
 }
 
-/** `--url`, `--api-key`, `--api-secret` (defaulting to the LIVEKIT_* variables) and `--log-level`. */
+/**
+ * `--url`, `--api-key`, `--api-secret` (defaulting to the LIVEKIT_* variables),
+ * `--health-port` and `--log-level`.
+ */
 function withConnectionOptions(command: Command): Command {
   return command
     .addOption(new Option('--url <url>', 'LiveKit server URL').env('LIVEKIT_URL'))
     .addOption(new Option('--api-key <key>', 'LiveKit API key').env('LIVEKIT_API_KEY'))
     .addOption(new Option('--api-secret <secret>', 'LiveKit API secret').env('LIVEKIT_API_SECRET'))
+    .addOption(healthPortOption())
     .addOption(logLevelOption());
 }
 
@@ -52,7 +71,7 @@ export async function runApp(options: RunAppOptions = {}): Promise<void> {
     .description('run the worker in production: JSON logs, drains on SIGTERM')
     .addOption(
       new Option('--drain-timeout <ms>', 'how long a drain waits for running jobs')
-        .argParser(parseWholeNumber)
+        .argParser(parseMilliseconds)
         .default(options.drainTimeoutMs ?? 60_000),
     )
     .action(async (flags: ConnectionFlags & { drainTimeout: number }) => {
@@ -68,8 +87,14 @@ export async function runApp(options: RunAppOptions = {}): Promise<void> {
     .option('--no-watch', 'do not restart on file changes')
     .action(async (flags: ConnectionFlags & { watch: boolean }) => {
       setupCommandLogging(flags.logLevel, true);
-      if (flags.watch && (await watchAndRestart(options, argv))) return;
-      const dev = { numIdleProcesses: options.numIdleProcesses ?? 0 };
+      if (flags.watch) {
+        const supervised = await watchAndRestart(options, argv);
+        if (supervised !== undefined) {
+          process.exitCode = supervised;
+          return;
+        }
+      }
+      const dev = devOverrides(options);
       const worker = new Worker(workerOptions(options, flags, dev));
       attachDevHandoff(worker);
       await serveWorker(worker, { drainFirst: false });
@@ -81,8 +106,7 @@ export async function runApp(options: RunAppOptions = {}): Promise<void> {
     .option('--participant-identity <identity>', 'run a publisher job for this participant')
     .action(async (flags: ConnectionFlags & { room: string; participantIdentity?: string }) => {
       setupCommandLogging(flags.logLevel, true);
-      const dev = { numIdleProcesses: options.numIdleProcesses ?? 0 };
-      const worker = new Worker(workerOptions(options, flags, dev));
+      const worker = new Worker(workerOptions(options, flags, devOverrides(options)));
       worker.once('worker_registered', () => {
         worker.simulateJob(flags.room, flags.participantIdentity).catch((error: unknown) => {
           log().error({ err: error, room: flags.room }, 'could not ask for a job in the room');
@@ -103,11 +127,12 @@ export async function runApp(options: RunAppOptions = {}): Promise<void> {
   await runProgram(program, argv);
 }
 
-function parseWholeNumber(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0)
-    throw new Error(`expected milliseconds, got "${value}"`);
-  return parsed;
+/** `dev` and `connect`: no idle processes, and a free health port unless the code names one. */
+function devOverrides(fromCode: RunAppOptions): Partial<WorkerOptions> {
+  return {
+    numIdleProcesses: fromCode.numIdleProcesses ?? 0,
+    port: fromCode.port ?? DEV_HEALTH_PORT,
+  };
 }
 
 /** Options from the code, overridden by flags given on the command line. */
@@ -129,20 +154,27 @@ function workerOptions(
     wsURL: flags.url ?? rest.wsURL,
     apiKey: flags.apiKey ?? rest.apiKey,
     apiSecret: flags.apiSecret ?? rest.apiSecret,
+    port: flags.healthPort ?? overrides.port ?? rest.port,
   };
 }
 
 /**
  * Runs a worker until it fails or a signal stops it. First SIGINT/SIGTERM:
- * drain (production) or close (development); a second one exits at once.
+ * drain (production) or close (development). A second one exits at once, with
+ * 128 + the signal's number, after the worker has had a moment to tell the
+ * server how its jobs ended.
  */
 async function serveWorker(worker: Worker, { drainFirst }: { drainFirst: boolean }): Promise<void> {
   let signals = 0;
   const onSignal = (name: NodeJS.Signals) => {
     signals += 1;
-    if (signals > 1) {
+    if (signals > 2) process.exit(signalExitCode(name));
+    if (signals === 2) {
       log().warn({ signal: name }, 'second signal: exiting now');
-      process.exit(130);
+      withDeadline(worker.terminate(), TERMINATE_TIMEOUT_MS, 'terminate')
+        .catch((error: unknown) => log().warn({ err: errorMessage(error) }, 'exiting anyway'))
+        .finally(() => process.exit(signalExitCode(name)));
+      return;
     }
     log().info({ signal: name }, drainFirst ? 'draining, then closing' : 'closing');
     const stopping = drainFirst ? worker.drain().then(() => worker.close()) : worker.close();
@@ -150,6 +182,9 @@ async function serveWorker(worker: Worker, { drainFirst }: { drainFirst: boolean
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  worker.once('worker_registered', () => {
+    log().info({ url: `http://${worker.options.host}:${worker.healthPort}/` }, 'health server');
+  });
   try {
     await worker.run();
   } finally {

@@ -1,6 +1,7 @@
-import { type Command, CommanderError, Option } from 'commander';
+import { type Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { initializeLogger, LOG_LEVELS } from '../log.js';
 import { errorMessage } from '../utils/deadline.js';
+import { signalExitCode } from '../utils/process.js';
 
 /** `--log-level`, defaulting to `LOG_LEVEL` from the environment, then `info`. */
 export function logLevelOption(): Option {
@@ -16,14 +17,15 @@ export function setupCommandLogging(level: string, pretty = process.stdout.isTTY
 
 /**
  * Runs an action with an AbortSignal that the first SIGINT/SIGTERM aborts, so
- * work in progress cleans up (no partial downloads); a second signal exits at once.
+ * work in progress cleans up (no partial downloads); a second signal exits at
+ * once, with 128 + its number (130 for SIGINT, 143 for SIGTERM) as a shell expects.
  */
 export async function withShutdownSignal<T>(
   action: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const controller = new AbortController();
   const onSignal = (name: NodeJS.Signals) => {
-    if (controller.signal.aborted) process.exit(130);
+    if (controller.signal.aborted) process.exit(signalExitCode(name));
     controller.abort(new Error(`interrupted by ${name}`));
   };
   process.on('SIGINT', onSignal);
@@ -34,6 +36,34 @@ export async function withShutdownSignal<T>(
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/**
+ * `--health-port <port>`: where the worker's health server listens; 0 picks a
+ * free port. Without it, the command's default applies (see runApp).
+ */
+export function healthPortOption(): Option {
+  return new Option(
+    '--health-port <port>',
+    'port of the health server (GET / and /worker); 0 for any free port',
+  ).argParser(parsePort);
+}
+
+/** Commander names the flag and the value in front of these messages. */
+export function parsePort(value: string): number {
+  const port = Number(value);
+  if (value.trim() === '' || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new InvalidArgumentError('expected a port number from 0 to 65535 (0: any free port)');
+  }
+  return port;
+}
+
+export function parseMilliseconds(value: string): number {
+  const ms = Number(value);
+  if (value.trim() === '' || !Number.isInteger(ms) || ms < 0) {
+    throw new InvalidArgumentError('expected a whole number of milliseconds, such as 60000');
+  }
+  return ms;
 }
 
 /**

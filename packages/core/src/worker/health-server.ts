@@ -35,11 +35,13 @@ export class HealthServer {
     });
   }
 
+  /** Rejects with a message that names the health server and says what to do. */
   async listen(host: string, port: number): Promise<AddressInfo> {
     await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
+      const onError = (error: NodeJS.ErrnoException) => reject(listenError(error, host, port));
+      this.#server.once('error', onError);
       this.#server.listen(port, host, () => {
-        this.#server.off('error', reject);
+        this.#server.off('error', onError);
         resolve();
       });
     });
@@ -50,5 +52,25 @@ export class HealthServer {
     if (!this.#server.listening) return;
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+}
+
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
+  const where = `the health server cannot listen on ${host}:${port}`;
+  const fix = 'pass --health-port <port>, or 0 for any free port';
+  switch (error.code) {
+    case 'EADDRINUSE':
+      return new Error(`${where}: the port is in use (another worker?); ${fix}`, { cause: error });
+    case 'EACCES':
+      return new Error(`${where}: permission denied (ports below 1024 need privileges); ${fix}`, {
+        cause: error,
+      });
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return new Error(`${where}: no such address on this machine; check the host`, {
+        cause: error,
+      });
+    default:
+      return new Error(`${where}: ${error.message}`, { cause: error });
   }
 }
