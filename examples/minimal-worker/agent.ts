@@ -11,11 +11,22 @@ export default defineAgent({
   },
   entry: async (ctx: JobContext) => {
     const logger = log().child({ jobId: ctx.job.id, room: ctx.job.room?.name });
-    logger.info({ preparedAt: ctx.proc.userData.preparedAt }, 'job started');
+    logger.info(
+      { preparedAt: ctx.proc.userData.preparedAt },
+      'minimal agent in its job: not joining the room, waiting to be ended',
+    );
     // A voice agent would now join the room (`await ctx.connect()`) and start
-    // its pipeline. The stand-in server has no media, so this one only waits
-    // for the job to be ended: by the server, the worker, or ctx.shutdown().
-    ctx.addShutdownCallback(() => logger.info('job ending'));
+    // its pipeline. The stand-in server has no media rooms yet, so this one
+    // stays out of the room until the job is ended: by the server, the worker
+    // (Ctrl-C), or ctx.shutdown(). It waits here rather than returning: an
+    // entry that returns without joining gets a warning that its job is left
+    // running with no one in the room, which is usually a mistake.
+    await new Promise<void>((resolve) => {
+      ctx.addShutdownCallback((reason) => {
+        logger.info({ reason }, 'minimal agent done');
+        resolve();
+      });
+    });
   },
 });
 

@@ -33,13 +33,19 @@ it('runs a job against the stand-in server, and stops cleanly on Ctrl-C', async 
       timeoutMs: 30_000,
     });
     await server.waitForJobStatus(job.id, JobStatus.JS_RUNNING, { timeoutMs: 30_000 });
-    // `connect` logs human-readable lines; the job's own line carries its id.
+    // `connect` logs human-readable lines; the agent's own line carries the job's id.
     // (The room's automatic job, offered when the room was created, may log first.)
-    const started = new RegExp(`job started\\n\\s+jobId: "${job.id}"`);
+    const started = new RegExp(
+      `minimal agent in its job.*(\\n\\s+\\w+: .*)*?\\n\\s+jobId: "${job.id}"`,
+    );
     await server.waitUntil(() => started.test(output), { timeoutMs: 30_000 });
   } finally {
     const exited = new Promise<number | null>((resolve) => worker.once('exit', resolve));
     worker.kill('SIGINT');
     expect(await exited).toBe(0);
   }
+  // It stays out of the room on purpose and says so: no warning about an entry
+  // that returned without connecting, and its own goodbye once Ctrl-C ends the job.
+  expect(output).not.toMatch(/returned without connecting/);
+  expect(output).toMatch(/minimal agent done(\n\s+\w+: .*)*\n\s+reason: "/);
 });

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { type DestinationStream, type Logger, pino } from 'pino';
 import type PinoPretty from 'pino-pretty';
 
@@ -79,7 +80,28 @@ export function initializeLogger(options: LoggerOptions = {}): Logger {
     : options.destination;
   const settings = { level, redact: { paths: REDACT_PATHS, censor: REDACTED } };
   root = destination ? pino(settings, destination) : pino(settings);
+  followLevelInRtcNode(level);
   return root;
+}
+
+/**
+ * @livekit/rtc-node logs through a pino instance of its own, as JSON on
+ * stdout, at `debug` unless NODE_ENV=production: its "Connect callback
+ * received" then lands among our lines at every room connect. It does not
+ * export that logger, so reach its module by path (past the package's
+ * `exports`; the ESM entry re-exports the CJS one, so this is the same
+ * instance) and give it our level: its warnings and errors stay on at `info`.
+ * A layout that has changed leaves its default, which is only noisier.
+ */
+function followLevelInRtcNode(level: LogLevel): void {
+  try {
+    const require = createRequire(import.meta.url);
+    const entry = require.resolve('@livekit/rtc-node');
+    const rtc = require(join(dirname(entry), 'log.cjs')) as { log?: { level: string } };
+    if (rtc.log && typeof rtc.log.level === 'string') rtc.log.level = level;
+  } catch {
+    // Not there in this version of rtc-node: nothing to quiet.
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { initializeLogger, log } from '@agents/core';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { LiveKitStandIn } from './livekit/index.js';
 import { OpenAIStandIn } from './openai/index.js';
 
@@ -7,12 +8,26 @@ import { OpenAIStandIn } from './openai/index.js';
  * `agents-testing`: the stand-ins as standalone servers, so that an agent (or
  * any client of these services) can be pointed at them by hand.
  */
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
 const program = new Command('agents-testing')
   .description('Stand-ins for the services voice agents talk to, for offline development')
+  .version(version)
   .showHelpAfterError();
 
+/** Commander names the option in its error, so a bad value says which flag to fix. */
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value.trim()) || port > 65535) {
+    throw new InvalidArgumentError('Give a whole number from 0 to 65535 (0 picks a free port).');
+  }
+  return port;
+}
+
+const DEV_SECRET = 'secret';
+
 const port = (fallback: number) =>
-  new Option('--port <port>', 'port to listen on').argParser(Number).default(fallback);
+  new Option('--port <port>', 'port to listen on').argParser(parsePort).default(fallback);
 
 program
   .command('livekit-server')
@@ -22,10 +37,16 @@ program
   .addOption(port(7880))
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .option('--api-key <key>', 'API key', 'devkey')
-  .option('--api-secret <secret>', 'API secret', 'secret')
+  .option('--api-secret <secret>', 'API secret', DEV_SECRET)
   .action(async (opts: { port: number; host: string; apiKey: string; apiSecret: string }) => {
     // The stand-in logs its own address once it listens.
     const server = await LiveKitStandIn.start(opts);
+    // A secret the user chose is theirs to keep out of logs; the dev default is public.
+    const secret = opts.apiSecret === DEV_SECRET ? DEV_SECRET : '<the --api-secret you gave>';
+    log().info(
+      `point an agent at it with: LIVEKIT_URL=${server.url} LIVEKIT_API_KEY=${opts.apiKey} ` +
+        `LIVEKIT_API_SECRET=${secret}`,
+    );
     await untilSignal();
     await server.close();
   });

@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -10,6 +13,7 @@ import {
   type DownloadProgress,
   downloadFile,
   FileIntegrityError,
+  FileTooLargeError,
 } from '@agents/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileServer } from '../src/index.js';
@@ -178,10 +182,76 @@ describe('downloadFile', () => {
     expect(server.requestCount(PATH)).toBe(0);
   });
 
+  it('checks a symbolic link before creating folders, so none appear where it points', async () => {
+    const outside = await mkdtemp(join(tmpdir(), 'agents-outside-'));
+    try {
+      await symlink(outside, join(cacheDir, 'link'));
+      await symlink(join(outside, 'missing'), join(cacheDir, 'dangling'));
+      for (const dest of ['link/a/b/c/model.onnx', 'dangling/a/model.onnx']) {
+        await expect(downloadFile(options({ dest })), dest).rejects.toThrow(/outside the cache/);
+      }
+      expect(await readdir(outside)).toEqual([]);
+    } finally {
+      await rm(outside, { recursive: true, force: true });
+    }
+    expect(server.requestCount(PATH)).toBe(0);
+  });
+
+  it('refuses a file whose Content-Length passes maxBytes, without retrying', async () => {
+    const error = await downloadFile(options({ maxBytes: MODEL.length - 1 })).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(FileTooLargeError);
+    expect(error).toMatchObject({ maxBytes: MODEL.length - 1, bytes: MODEL.length });
+    expect((error as Error).message).toContain(`announced ${MODEL.length} bytes`);
+    expect(server.requestCount(PATH)).toBe(1);
+    expect(await filesInCache()).toEqual([]);
+    const exact = await downloadFile(options({ maxBytes: MODEL.length }));
+    expect(Buffer.compare(await readFile(exact), MODEL)).toBe(0);
+  });
+
+  it('stops a body without Content-Length as soon as it passes maxBytes', async () => {
+    // A server that would stream 256 MB, chunked, unless the client goes away.
+    const chunk = randomBytes(64 * 1024);
+    let sent = 0;
+    const endless = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      const pump = () => {
+        while (sent < 256 * 1024 * 1024 && !res.destroyed) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+    });
+    endless.listen(0, '127.0.0.1');
+    await once(endless, 'listening');
+    const closed = new Promise((resolve) =>
+      endless.once('request', (_q, r) => r.once('close', resolve)),
+    );
+    try {
+      const { port } = endless.address() as AddressInfo;
+      const error = await downloadFile(
+        options({ url: `http://127.0.0.1:${port}/model.onnx`, maxBytes: 1024 * 1024 }),
+      ).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(FileTooLargeError);
+      expect((error as FileTooLargeError).bytes).toBeGreaterThan(1024 * 1024);
+      expect((error as Error).message).toMatch(/sent at least \d+ bytes, more than the 1048576/);
+      await closed;
+      expect(sent).toBeLessThan(256 * 1024 * 1024);
+      expect(await filesInCache()).toEqual([]);
+    } finally {
+      endless.closeAllConnections();
+      await new Promise((resolve) => endless.close(resolve));
+    }
+  });
+
   it('rejects a malformed hash or URL before any request', async () => {
     await expect(downloadFile(options({ sha256: 'abc' }))).rejects.toThrow(/64 hex digits/);
     await expect(downloadFile(options({ url: 'ftp://x/y' }))).rejects.toThrow(/http\(s\)/);
     await expect(downloadFile(options({ url: 'not a url' }))).rejects.toThrow(/not a valid URL/);
+    await expect(downloadFile(options({ maxBytes: 0 }))).rejects.toThrow(/maxBytes must be/);
     expect(server.requests).toEqual([]);
   });
 

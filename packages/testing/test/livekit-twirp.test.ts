@@ -197,6 +197,20 @@ describe('Twirp encoding', () => {
     expect(garbage.status).toBe(400);
     expect(await garbage.json()).toMatchObject({ code: 'malformed' });
   });
+
+  it('answers a body over 2 MB with a malformed error and closes, rather than resetting', async () => {
+    const huge = `{"name":"${'x'.repeat(3 * 1024 * 1024)}"}`;
+    const answer = await twirp('livekit.RoomService/CreateRoom', huge);
+    expect(answer.status).toBe(400);
+    expect(answer.headers.get('connection')).toBe('close');
+    expect(await answer.json()).toMatchObject({
+      code: 'malformed',
+      msg: expect.stringMatching(/exceeds 2097152 bytes/),
+    });
+    expect(server.rooms()).toEqual([]);
+    const after = await twirp('livekit.RoomService/CreateRoom', '{"name":"small"}');
+    expect(after.status).toBe(200);
+  });
 });
 
 describe('AgentDispatchService through AgentDispatchClient', () => {

@@ -1,10 +1,15 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { AudioFrame } from '@livekit/rtc-node';
-import wavefile from 'wavefile';
+import * as wavefileModule from 'wavefile';
 import { mergeFrames } from './frames.js';
 
-// wavefile is CommonJS without named exports Node can detect, so take the class off the default.
-const { WaveFile } = wavefile;
+// wavefile is CommonJS marked `__esModule` whose named exports Node cannot
+// detect. Node's ESM loader puts the whole module under `default`; a CJS
+// transform (tsx in a "type": "commonjs" project, bundlers) honours
+// `__esModule`, exposes `WaveFile` by name and has no default. Take whichever is there.
+type WavefileModule = typeof import('wavefile');
+const wavefile = wavefileModule as WavefileModule & { default?: WavefileModule };
+const WaveFile = wavefile.WaveFile ?? wavefile.default?.WaveFile;
 
 /** The fields of wavefile's parsed 'fmt ' chunk that we read (its typings say only `object`). */
 interface FmtChunk {

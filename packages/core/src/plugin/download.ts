@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, realpath, rename, rm } from 'node:fs/promises';
+import { lstat, mkdir, realpath, rename, rm } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -36,6 +36,14 @@ export interface DownloadFileOptions {
   connectOptions?: Partial<APIConnectOptions>;
   /** Default: `getCacheDir()` (`AGENTS_CACHE_DIR` or the user's cache directory). */
   cacheDir?: string;
+  /**
+   * The most bytes the file may have; pass its exact size when you know it.
+   * A larger Content-Length, or a body that grows past it, stops the download
+   * at once with a `FileTooLargeError` (instead of writing whatever a broken
+   * or hostile server sends and only then failing the sha256 check).
+   * Default: no limit.
+   */
+  maxBytes?: number;
 }
 
 /** The downloaded bytes are not the expected file. Not retried: the same bytes would come again. */
@@ -45,6 +53,19 @@ export class FileIntegrityError extends Error {
     message: string,
     readonly expected: string,
     readonly actual: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The server sent, or announced, more bytes than `maxBytes`. Not retried. */
+export class FileTooLargeError extends Error {
+  override name = 'FileTooLargeError';
+  constructor(
+    message: string,
+    readonly maxBytes: number,
+    /** The Content-Length announced, or the bytes received when the limit was passed. */
+    readonly bytes: number,
   ) {
     super(message);
   }
@@ -60,6 +81,7 @@ export class FileIntegrityError extends Error {
 export async function downloadFile(options: DownloadFileOptions): Promise<string> {
   const url = parseDownloadUrl(options.url);
   const expected = parseSha256(options.sha256);
+  const maxBytes = parseMaxBytes(options.maxBytes);
   const connect = resolveConnectOptions({ timeoutMs: 30_000, ...options.connectOptions });
   const target = await resolveInsideCache(options.cacheDir ?? getCacheDir(), options.dest);
   const logger = log().child({ url: redactUrl(url), dest: target });
@@ -79,6 +101,7 @@ export async function downloadFile(options: DownloadFileOptions): Promise<string
         await rm(temp, { force: true });
         const received = await fetchToFile(url, temp, expected, connect.timeoutMs, {
           signal: options.signal,
+          maxBytes,
           onBytes: (receivedBytes, totalBytes) =>
             report({ url: url.href, dest: target, receivedBytes, totalBytes, done: false }),
         });
@@ -122,6 +145,7 @@ export async function sha256OfFile(path: string): Promise<string | undefined> {
 
 interface FetchHooks {
   signal: AbortSignal | undefined;
+  maxBytes: number;
   onBytes: (received: number, total: number | undefined) => void;
 }
 
@@ -131,7 +155,7 @@ async function fetchToFile(
   temp: string,
   expected: string,
   stallTimeoutMs: number,
-  { signal, onBytes }: FetchHooks,
+  { signal, maxBytes, onBytes }: FetchHooks,
 ): Promise<number> {
   const attempt = new AbortController();
   const stop = () => attempt.abort(signal?.reason);
@@ -159,6 +183,17 @@ async function fetchToFile(
       response.headers.get('content-encoding') || !Number.isFinite(length) || length <= 0
         ? undefined
         : length;
+    const tooLarge = (bytes: number, what: string) =>
+      new FileTooLargeError(
+        `download of ${redactUrl(url)} refused: the server ${what} ${bytes} bytes, more than ` +
+          `the ${maxBytes} expected (the server sent a different file, or the plugin needs an update)`,
+        maxBytes,
+        bytes,
+      );
+    if (total !== undefined && total > maxBytes) {
+      await response.body.cancel();
+      throw tooLarge(total, 'announced');
+    }
 
     const hash = createHash('sha256');
     let received = 0;
@@ -169,6 +204,7 @@ async function fetchToFile(
           timer.refresh();
           hash.update(chunk);
           received += chunk.length;
+          if (received > maxBytes) throw tooLarge(received, 'sent at least');
           onBytes(received, total);
           yield chunk;
         }
@@ -193,7 +229,13 @@ async function fetchToFile(
   } catch (error) {
     if (signal?.aborted) throw signal.reason;
     if (attempt.signal.reason === stalled) throw stalled;
-    if (error instanceof APIError || error instanceof FileIntegrityError) throw error;
+    if (
+      error instanceof APIError ||
+      error instanceof FileIntegrityError ||
+      error instanceof FileTooLargeError
+    ) {
+      throw error;
+    }
     const reason = error instanceof Error ? describeNetworkError(error) : String(error);
     throw new APIConnectionError(`download of ${redactUrl(url)} failed: ${reason}`, {
       cause: error,
@@ -230,6 +272,14 @@ function parseDownloadUrl(value: string | URL): URL {
   return url;
 }
 
+function parseMaxBytes(value: number | undefined): number {
+  if (value === undefined) return Number.POSITIVE_INFINITY;
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new TypeError(`maxBytes must be a positive whole number of bytes (got ${String(value)})`);
+  }
+  return value;
+}
+
 function parseSha256(value: string): string {
   if (typeof value !== 'string' || !/^[0-9a-fA-F]{64}$/.test(value)) {
     throw new TypeError(`sha256 must be 64 hex digits (got "${String(value)}")`);
@@ -255,9 +305,34 @@ async function resolveInsideCache(cacheDir: string, dest: string): Promise<strin
         'give a path inside it (relative paths are resolved against it)',
     );
   if (outside(root, target)) throw refuse();
-  await mkdir(dirname(target), { recursive: true });
+  await mkdir(root, { recursive: true });
   const realRoot = await realpath(root);
+  const isInside = (real: string) => real === realRoot || !outside(realRoot, real);
+  // Check the deepest folder that exists before creating any: mkdir through a
+  // symbolic link would create folders wherever the link points.
+  const existing = await deepestExisting(dirname(target), root);
+  const realExisting = await realpath(existing).catch(() => undefined);
+  if (realExisting === undefined || !isInside(realExisting)) throw refuse();
+  await mkdir(dirname(target), { recursive: true });
+  // Checked again: a link may have appeared between the check and the mkdir.
   const realParent = await realpath(dirname(target));
-  if (realParent !== realRoot && outside(realRoot, realParent)) throw refuse();
+  if (!isInside(realParent)) throw refuse();
   return join(realParent, basename(target));
+}
+
+/**
+ * `path` or its nearest ancestor that exists (a dangling symbolic link
+ * counts as existing), stopping at `root`, which exists.
+ */
+async function deepestExisting(path: string, root: string): Promise<string> {
+  for (let current = path; current !== root; current = dirname(current)) {
+    try {
+      await lstat(current);
+      return current;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw error;
+    }
+  }
+  return root;
 }

@@ -3,6 +3,7 @@ export {
   type DownloadFileOptions,
   downloadFile,
   FileIntegrityError,
+  FileTooLargeError,
   sha256OfFile,
 } from './download.js';
 export {

@@ -124,7 +124,9 @@ export async function serveTwirp(
     const body: Record<string, unknown> = { code: twirp.code, msg: twirp.message };
     if (twirp.meta) body.meta = twirp.meta;
     // Exactly `application/json`: the node SDK compares the header verbatim before parsing.
-    send(res, STATUS[twirp.code], 'application/json', JSON.stringify(body));
+    send(res, STATUS[twirp.code], 'application/json', JSON.stringify(body), {
+      close: twirp instanceof BodyTooLargeError,
+    });
   }
 }
 
@@ -137,26 +139,62 @@ function send(
   status: number,
   contentType: string,
   body: string | Buffer,
+  { close = false } = {},
 ): void {
   if (res.headersSent) return;
-  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
+  res.writeHead(status, {
+    'Content-Type': contentType,
+    'Content-Length': Buffer.byteLength(body),
+    ...(close ? { Connection: 'close' } : {}),
+  });
   res.end(body);
 }
 
+/** Answered, like Go's server after its body limit, on a connection that is then closed. */
+class BodyTooLargeError extends TwirpError {
+  constructor() {
+    super(
+      'malformed',
+      `failed to read request body: it exceeds ${MAX_BODY_BYTES} bytes (the server's limit)`,
+    );
+  }
+}
+
+/**
+ * Past this much discarded body the connection is cut: a client that never
+ * stops sending gets a reset instead of a reply, rather than holding the
+ * stand-in forever.
+ */
+const MAX_DISCARDED_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads the body, refusing one over MAX_BODY_BYTES with `malformed` (what
+ * Twirp answers when the server's body-size limit stops the read). The rest
+ * of an oversized body is read and dropped before answering: closing a socket
+ * with unread data in it makes the kernel send a reset, and the client would
+ * see `ECONNRESET` instead of the error.
+ */
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.byteLength;
-      if (size > MAX_BODY_BYTES) {
+      if (size > MAX_BODY_BYTES + MAX_DISCARDED_BYTES) {
         req.destroy();
-        reject(new TwirpError('malformed', `request body exceeds ${MAX_BODY_BYTES} bytes`));
+      } else if (size <= MAX_BODY_BYTES) {
+        chunks.push(chunk);
+      } else {
+        chunks.length = 0;
+      }
+    });
+    req.on('end', () => {
+      if (size <= MAX_BODY_BYTES) {
+        resolve(Buffer.concat(chunks));
         return;
       }
-      chunks.push(chunk);
+      reject(new BodyTooLargeError());
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
