@@ -1,7 +1,7 @@
-import { type APIConnectOptions, log, utils } from '@agents/core';
+import { log, type plugin, utils } from '@agents/core';
 
 export interface RetryContext {
-  connect: APIConnectOptions;
+  connect: plugin.APIConnectOptions;
   signal: AbortSignal | undefined;
   /** The model's label, for the log line of each retry. */
   label: string;
