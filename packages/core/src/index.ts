@@ -28,7 +28,14 @@ export {
   type WaitForParticipantOptions,
 } from './job/index.js';
 export * as llm from './llm/index.js';
-export { initializeLogger, type Logger, type LoggerOptions, type LogLevel, log } from './log.js';
+export {
+  initializeLogger,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+  log,
+  redactUrl,
+} from './log.js';
 export * as metrics from './metrics/index.js';
 export * as plugin from './plugin/index.js';
 export * as stt from './stt/index.js';
