@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { downloadFile, utils } from '@agents/core';
+import { plugin, utils } from '@agents/core';
 import { FileServer } from '@agents/testing';
 import { fmt, median, type Row, type Suite, timeRuns } from '../measure.js';
 
@@ -44,11 +44,11 @@ async function download(): Promise<Row[]> {
   };
   try {
     let n = 0;
-    const fresh = await timeRuns(() => downloadFile({ ...options, dest: `f${n++}.bin` }), {
+    const fresh = await timeRuns(() => plugin.downloadFile({ ...options, dest: `f${n++}.bin` }), {
       runs: 5,
       warmup: 1,
     });
-    const present = await timeRuns(() => downloadFile({ ...options, dest: 'f0.bin' }), {
+    const present = await timeRuns(() => plugin.downloadFile({ ...options, dest: 'f0.bin' }), {
       runs: 5,
     });
     return [

@@ -15,9 +15,7 @@ describe('package entry', () => {
     const result = JSON.parse(stdout);
     expect(result.samePlugin).toBe(true);
     expect(result.sameLogger).toBe(true);
-    expect(result.exports).toEqual(
-      expect.arrayContaining(['Plugin', 'cli', 'downloadFile', 'log']),
-    );
+    expect(result.exports).toEqual(expect.arrayContaining(['Worker', 'cli', 'log', 'plugin']));
     expect(stderr).not.toMatch(/Error/);
   });
 });

@@ -5,16 +5,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  APIConnectionError,
-  APIStatusError,
-  APITimeoutError,
-  type DownloadFileOptions,
-  type DownloadProgress,
-  downloadFile,
-  FileIntegrityError,
-  FileTooLargeError,
-} from '@agents/core';
+import { APIConnectionError, APIStatusError, APITimeoutError, plugin } from '@agents/core';
+
+const { downloadFile, FileIntegrityError, FileTooLargeError } = plugin;
+type DownloadFileOptions = plugin.DownloadFileOptions;
+type DownloadProgress = plugin.DownloadProgress;
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileServer } from '../src/index.js';
 
@@ -43,7 +38,7 @@ async function filesInCache(): Promise<string[]> {
     .sort();
 }
 
-function options(overrides: Partial<DownloadFileOptions> = {}): DownloadFileOptions {
+function options(overrides: Partial<plugin.DownloadFileOptions> = {}): plugin.DownloadFileOptions {
   return {
     url: server.urlOf(PATH),
     dest: 'silero/model.onnx',
@@ -57,8 +52,8 @@ function options(overrides: Partial<DownloadFileOptions> = {}): DownloadFileOpti
 
 describe('downloadFile', () => {
   it('downloads, verifies and places the file, reporting progress', async () => {
-    const progress: DownloadProgress[] = [];
-    const path = await downloadFile(options({ onProgress: (p) => progress.push({ ...p }) }));
+    const progress: plugin.DownloadProgress[] = [];
+    const path = await plugin.downloadFile(options({ onProgress: (p) => progress.push({ ...p }) }));
 
     expect(path).toBe(join(cacheDir, 'silero/model.onnx'));
     expect(Buffer.compare(await readFile(path), MODEL)).toBe(0);
@@ -70,8 +65,8 @@ describe('downloadFile', () => {
   });
 
   it('makes no request when the file is already present and verified', async () => {
-    await downloadFile(options());
-    const again = await downloadFile(options());
+    await plugin.downloadFile(options());
+    const again = await plugin.downloadFile(options());
     expect(again).toBe(join(cacheDir, 'silero/model.onnx'));
     expect(server.requestCount(PATH)).toBe(1);
   });
@@ -79,24 +74,24 @@ describe('downloadFile', () => {
   it('replaces a present file whose hash is wrong', async () => {
     await mkdir(join(cacheDir, 'silero'), { recursive: true });
     await writeFile(join(cacheDir, 'silero/model.onnx'), 'truncated');
-    const path = await downloadFile(options());
+    const path = await plugin.downloadFile(options());
     expect(Buffer.compare(await readFile(path), MODEL)).toBe(0);
     expect(server.requestCount(PATH)).toBe(1);
   });
 
   it('fails on a hash mismatch without retrying and leaves no file behind', async () => {
     const wrong = 'ab'.repeat(32);
-    const error = await downloadFile(options({ sha256: wrong })).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(FileIntegrityError);
-    expect((error as FileIntegrityError).message).toMatch(/sha256 .* expected abab/);
-    expect((error as FileIntegrityError).actual).toBe(server.sha256Of(PATH));
+    const error = await plugin.downloadFile(options({ sha256: wrong })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(plugin.FileIntegrityError);
+    expect((error as plugin.FileIntegrityError).message).toMatch(/sha256 .* expected abab/);
+    expect((error as plugin.FileIntegrityError).actual).toBe(server.sha256Of(PATH));
     expect(server.requestCount(PATH)).toBe(1);
     expect(await filesInCache()).toEqual([]);
   });
 
   it('fails on 404 at once with a status error naming the URL', async () => {
     const url = server.urlOf('/missing.onnx');
-    const error = await downloadFile(options({ url })).catch((e: unknown) => e);
+    const error = await plugin.downloadFile(options({ url })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(APIStatusError);
     expect(error).toMatchObject({ status: 404, retryable: false });
     expect((error as Error).message).toContain(`${url} failed: HTTP 404`);
@@ -106,14 +101,14 @@ describe('downloadFile', () => {
 
   it('retries a server error and then succeeds', async () => {
     server.injectFault(PATH, { kind: 'status', status: 503, retryAfter: '0' }, 1);
-    const path = await downloadFile(options());
+    const path = await plugin.downloadFile(options());
     expect(Buffer.compare(await readFile(path), MODEL)).toBe(0);
     expect(server.requests.map((r) => r.status)).toEqual([503, 200]);
   });
 
   it('retries a connection cut mid-body and then succeeds', async () => {
     server.injectFault(PATH, { kind: 'cut', afterBytes: 1000 }, 1);
-    const path = await downloadFile(options());
+    const path = await plugin.downloadFile(options());
     expect(Buffer.compare(await readFile(path), MODEL)).toBe(0);
     expect(server.requestCount(PATH)).toBe(2);
     expect(await filesInCache()).toEqual(['silero/model.onnx']);
@@ -121,7 +116,7 @@ describe('downloadFile', () => {
 
   it('gives up after maxRetry cuts with a connection error and no file', async () => {
     server.injectFault(PATH, { kind: 'cut', afterBytes: 1000 });
-    const error = await downloadFile(options()).catch((e: unknown) => e);
+    const error = await plugin.downloadFile(options()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(APIConnectionError);
     expect((error as Error).message).toContain(server.urlOf(PATH));
     expect(server.requestCount(PATH)).toBe(3);
@@ -130,9 +125,9 @@ describe('downloadFile', () => {
 
   it('counts a stalled transfer as a timeout', async () => {
     server.injectFault(PATH, { kind: 'stall', afterBytes: 10 });
-    const error = await downloadFile(
-      options({ connectOptions: { maxRetry: 0, timeoutMs: 200 } }),
-    ).catch((e: unknown) => e);
+    const error = await plugin
+      .downloadFile(options({ connectOptions: { maxRetry: 0, timeoutMs: 200 } }))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(APITimeoutError);
     expect((error as Error).message).toMatch(/stalled: no data for 200 ms/);
     expect(await filesInCache()).toEqual([]);
@@ -142,14 +137,16 @@ describe('downloadFile', () => {
     server.injectFault(PATH, { kind: 'slow', chunkBytes: 4096, intervalMs: 20 });
     const controller = new AbortController();
     const reason = new Error('user cancelled');
-    const error = await downloadFile(
-      options({
-        signal: controller.signal,
-        onProgress: (p) => {
-          if (p.receivedBytes >= 8192) controller.abort(reason);
-        },
-      }),
-    ).catch((e: unknown) => e);
+    const error = await plugin
+      .downloadFile(
+        options({
+          signal: controller.signal,
+          onProgress: (p) => {
+            if (p.receivedBytes >= 8192) controller.abort(reason);
+          },
+        }),
+      )
+      .catch((e: unknown) => e);
     expect(error).toBe(reason);
     expect(server.requestCount(PATH)).toBe(1);
     expect(server.requests[0]!.bytesSent).toBeLessThan(MODEL.length);
@@ -158,7 +155,9 @@ describe('downloadFile', () => {
 
   it('lets concurrent downloads of one file finish without corrupting it', async () => {
     server.injectFault(PATH, { kind: 'slow', chunkBytes: 32 * 1024, intervalMs: 5 });
-    const paths = await Promise.all(Array.from({ length: 5 }, () => downloadFile(options())));
+    const paths = await Promise.all(
+      Array.from({ length: 5 }, () => plugin.downloadFile(options())),
+    );
     expect(new Set(paths).size).toBe(1);
     expect(Buffer.compare(await readFile(paths[0]!), MODEL)).toBe(0);
     expect(server.requestCount(PATH)).toBe(5);
@@ -167,12 +166,14 @@ describe('downloadFile', () => {
 
   it('refuses destinations outside the cache directory, symbolic links included', async () => {
     for (const dest of ['../escape.onnx', '/tmp/escape.onnx', '.', 'a/../../escape.onnx']) {
-      await expect(downloadFile(options({ dest })), dest).rejects.toThrow(/outside the cache/);
+      await expect(plugin.downloadFile(options({ dest })), dest).rejects.toThrow(
+        /outside the cache/,
+      );
     }
     const outside = await mkdtemp(join(tmpdir(), 'agents-outside-'));
     try {
       await symlink(outside, join(cacheDir, 'link'));
-      await expect(downloadFile(options({ dest: 'link/model.onnx' }))).rejects.toThrow(
+      await expect(plugin.downloadFile(options({ dest: 'link/model.onnx' }))).rejects.toThrow(
         /outside the cache/,
       );
       expect(await readdir(outside)).toEqual([]);
@@ -259,7 +260,7 @@ describe('downloadFile', () => {
     const previous = process.env.AGENTS_CACHE_DIR;
     process.env.AGENTS_CACHE_DIR = cacheDir;
     try {
-      const path = await downloadFile({ ...options(), cacheDir: undefined });
+      const path = await plugin.downloadFile({ ...options(), cacheDir: undefined });
       expect(path).toBe(join(cacheDir, 'silero/model.onnx'));
     } finally {
       if (previous === undefined) delete process.env.AGENTS_CACHE_DIR;

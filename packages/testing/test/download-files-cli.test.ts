@@ -54,10 +54,10 @@ beforeAll(async () => {
   await addPackage(
     '@agents/plugin-fake',
     {},
-    `import { Plugin, downloadFile } from '@agents/core';
-class FakePlugin extends Plugin {
+    `import { plugin } from '@agents/core';
+class FakePlugin extends plugin.Plugin {
   async downloadFiles({ signal } = {}) {
-    await downloadFile({
+    await plugin.downloadFile({
       url: process.env.FAKE_MODEL_URL,
       sha256: process.env.FAKE_MODEL_SHA256,
       dest: 'fake/model.bin',
@@ -66,18 +66,18 @@ class FakePlugin extends Plugin {
     });
   }
 }
-Plugin.registerPlugin(new FakePlugin({ title: 'Fake', version: '1.0.0', package: '@agents/plugin-fake' }));
+plugin.Plugin.registerPlugin(new FakePlugin({ title: 'Fake', version: '1.0.0', package: '@agents/plugin-fake' }));
 `,
   );
   await addPackage(
     'community-plugin',
     { keywords: ['voice', 'agents-plugin'] },
     `import { writeFileSync } from 'node:fs';
-import { Plugin } from '@agents/core';
-class CommunityPlugin extends Plugin {
+import { plugin } from '@agents/core';
+class CommunityPlugin extends plugin.Plugin {
   async downloadFiles() { writeFileSync(process.env.COMMUNITY_MARKER, 'ran'); }
 }
-Plugin.registerPlugin(new CommunityPlugin({ title: 'Community', version: '1.0.0', package: 'community-plugin' }));
+plugin.Plugin.registerPlugin(new CommunityPlugin({ title: 'Community', version: '1.0.0', package: 'community-plugin' }));
 `,
   );
   await addPackage('left-pad', {}, `throw new Error('left-pad must not be imported');\n`);

@@ -1,4 +1,4 @@
-import { type APIConnectOptions, resolveConnectOptions } from '@agents/core';
+import { plugin } from '@agents/core';
 import OpenAI from 'openai';
 
 /** How every model of this plugin reaches the service. */
@@ -13,12 +13,12 @@ export interface ClientOptions {
   /** A client of your own; `apiKey` and `baseURL` are then ignored. */
   client?: OpenAI;
   /** Retries and the deadline of each attempt. */
-  connectOptions?: Partial<APIConnectOptions>;
+  connectOptions?: Partial<plugin.APIConnectOptions>;
 }
 
 export interface ResolvedClient {
   client: OpenAI;
-  connect: APIConnectOptions;
+  connect: plugin.APIConnectOptions;
 }
 
 /**
@@ -26,7 +26,7 @@ export interface ResolvedClient {
  * rather than on the first request in the middle of a conversation.
  */
 export function resolveClient(options: ClientOptions, label: string): ResolvedClient {
-  const connect = resolveConnectOptions(options.connectOptions);
+  const connect = plugin.resolveConnectOptions(options.connectOptions);
   if (options.client) return { client: options.client, connect };
   const apiKey = options.apiKey ?? process.env.OPENAI_API_KEY;
   if (!apiKey) {

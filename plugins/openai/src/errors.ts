@@ -1,10 +1,4 @@
-import {
-  APIConnectionError,
-  APIError,
-  APIStatusError,
-  parseRetryAfter,
-  type utils,
-} from '@agents/core';
+import { APIConnectionError, APIError, APIStatusError, plugin, type utils } from '@agents/core';
 import {
   APIError as OpenAIAPIError,
   APIConnectionError as OpenAIConnectionError,
@@ -70,7 +64,7 @@ function statusError(error: OpenAIAPIError<number, Headers>): APIStatusError {
 function retryAfterMs(headers: Headers | undefined): number | undefined {
   const ms = Number(headers?.get('retry-after-ms') ?? Number.NaN);
   if (Number.isFinite(ms) && ms >= 0) return ms;
-  return parseRetryAfter(headers?.get('retry-after'));
+  return plugin.parseRetryAfter(headers?.get('retry-after'));
 }
 
 /**

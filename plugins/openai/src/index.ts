@@ -1,4 +1,4 @@
-import { Plugin } from '@agents/core';
+import { plugin } from '@agents/core';
 import { OpenAIPlugin } from './plugin.js';
 
 export type { ClientOptions } from './client.js';
@@ -7,4 +7,4 @@ export type { ChatModel, STTModel, TTSModel, TTSVoice } from './models.js';
 export { STT, type STTOptions } from './stt.js';
 export { TTS, type TTSOptions } from './tts.js';
 
-Plugin.registerPlugin(new OpenAIPlugin());
+plugin.Plugin.registerPlugin(new OpenAIPlugin());

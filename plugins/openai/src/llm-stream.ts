@@ -1,4 +1,4 @@
-import { APIConnectionError, type APIConnectOptions, llm, utils } from '@agents/core';
+import { APIConnectionError, llm, type plugin, utils } from '@agents/core';
 import type OpenAI from 'openai';
 import type {
   ChatCompletionChunk,
@@ -9,7 +9,7 @@ import { ToolCallAssembler } from './tool-calls.js';
 
 export interface StreamInit {
   client: OpenAI;
-  connect: APIConnectOptions;
+  connect: plugin.APIConnectOptions;
   request: ChatCompletionCreateParamsStreaming;
 }
 

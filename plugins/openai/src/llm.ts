@@ -1,4 +1,4 @@
-import { type APIConnectOptions, llm } from '@agents/core';
+import { llm, type plugin } from '@agents/core';
 import type OpenAI from 'openai';
 import { chatRequest } from './chat-format.js';
 import { type ClientOptions, resolveClient } from './client.js';
@@ -28,7 +28,7 @@ export class LLM extends llm.LLM {
   readonly label = 'openai.LLM';
   readonly model: string;
   readonly #client: OpenAI;
-  readonly #connect: APIConnectOptions;
+  readonly #connect: plugin.APIConnectOptions;
   readonly #defaults: Pick<LLMOptions, 'temperature' | 'parallelToolCalls' | 'toolChoice'>;
   readonly #user: string | undefined;
 

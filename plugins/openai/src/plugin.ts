@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { Plugin } from '@agents/core';
+import { plugin } from '@agents/core';
 
 // Read at run time, from src/ or dist/ alike: importing JSON would pull it into the build.
 const { name, version } = createRequire(import.meta.url)('../package.json') as {
@@ -8,7 +8,7 @@ const { name, version } = createRequire(import.meta.url)('../package.json') as {
 };
 
 /** Registers the package, so that `agents` tools list it. It has no files to download. */
-export class OpenAIPlugin extends Plugin {
+export class OpenAIPlugin extends plugin.Plugin {
   constructor() {
     super({ title: 'OpenAI', version, package: name });
   }

@@ -1,4 +1,4 @@
-import { type APIConnectOptions, audio, stt, utils } from '@agents/core';
+import { audio, type plugin, stt, utils } from '@agents/core';
 import type { AudioFrame } from '@livekit/rtc-node';
 import type OpenAI from 'openai';
 import { toFile } from 'openai';
@@ -26,7 +26,7 @@ export class STT extends stt.STT {
   readonly label = 'openai.STT';
   readonly model: string;
   readonly #client: OpenAI;
-  readonly #connect: APIConnectOptions;
+  readonly #connect: plugin.APIConnectOptions;
   readonly #language: string | undefined;
   readonly #prompt: string | undefined;
 

@@ -1,4 +1,4 @@
-import { APIConnectionError, type APIConnectOptions, tts, utils } from '@agents/core';
+import { APIConnectionError, type plugin, tts, utils } from '@agents/core';
 import type OpenAI from 'openai';
 import type { SpeechCreateParams } from 'openai/resources/audio/speech';
 import { type ClientOptions, resolveClient } from './client.js';
@@ -29,7 +29,7 @@ export class TTS extends tts.TTS {
   readonly model: string;
   readonly voice: string;
   readonly #client: OpenAI;
-  readonly #connect: APIConnectOptions;
+  readonly #connect: plugin.APIConnectOptions;
   readonly #speed: number | undefined;
   readonly #instructions: string | undefined;
 
@@ -65,7 +65,7 @@ export class TTS extends tts.TTS {
 
 interface SpeechInit {
   client: OpenAI;
-  connect: APIConnectOptions;
+  connect: plugin.APIConnectOptions;
   request: SpeechCreateParams;
 }
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Plugin } from '@agents/core';
+import { plugin } from '@agents/core';
 import { describe, expect, it } from 'vitest';
 import packageJson from '../package.json' with { type: 'json' };
 import { LLM, STT, TTS } from '../src/index.js';
@@ -10,9 +10,11 @@ const run = promisify(execFile);
 
 describe('@agents/plugin-openai', () => {
   it('registers itself when imported, with nothing to download', async () => {
-    const plugin = Plugin.registeredPlugins.find((p) => p.package === '@agents/plugin-openai');
-    expect(plugin).toMatchObject({ title: 'OpenAI', version: packageJson.version });
-    await expect(plugin!.downloadFiles()).resolves.toBeUndefined();
+    const registered = plugin.Plugin.registeredPlugins.find(
+      (p) => p.package === '@agents/plugin-openai',
+    );
+    expect(registered).toMatchObject({ title: 'OpenAI', version: packageJson.version });
+    await expect(registered!.downloadFiles()).resolves.toBeUndefined();
   });
 
   it('works with require() and import() of the build, as one module instance', async () => {

@@ -7,7 +7,7 @@
  * const vad = await silero.VAD.load();
  * ```
  */
-import { Plugin } from '@agents/core';
+import { plugin } from '@agents/core';
 import { SileroPlugin } from './plugin.js';
 
 export { BUNDLED_MODEL_PATH, BUNDLED_MODEL_SHA256, ModelFileError } from './model.js';
@@ -16,4 +16,4 @@ export { SileroPlugin } from './plugin.js';
 export { VADStream } from './stream.js';
 export { VAD } from './vad.js';
 
-Plugin.registerPlugin(new SileroPlugin());
+plugin.Plugin.registerPlugin(new SileroPlugin());

@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { type DownloadFilesOptions, log, Plugin } from '@agents/core';
+import { log, plugin } from '@agents/core';
 import { BUNDLED_MODEL_PATH, readBundledModel } from './model.js';
 
 const { name, version } = createRequire(import.meta.url)('../package.json') as {
@@ -7,7 +7,7 @@ const { name, version } = createRequire(import.meta.url)('../package.json') as {
   version: string;
 };
 
-export class SileroPlugin extends Plugin {
+export class SileroPlugin extends plugin.Plugin {
   constructor() {
     super({ title: 'Silero VAD', version, package: name });
   }
@@ -16,7 +16,7 @@ export class SileroPlugin extends Plugin {
    * Nothing to download: the model ships inside the package. This checks that it is there
    * and intact, so that a broken install shows up at build time, not in the first job.
    */
-  override async downloadFiles(_options: DownloadFilesOptions = {}): Promise<void> {
+  override async downloadFiles(_options: plugin.DownloadFilesOptions = {}): Promise<void> {
     await readBundledModel();
     log().info({ path: BUNDLED_MODEL_PATH }, 'silero model present and verified');
   }

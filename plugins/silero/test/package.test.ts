@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Plugin, sha256OfFile } from '@agents/core';
+import { plugin } from '@agents/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BUNDLED_MODEL_PATH,
@@ -32,11 +32,11 @@ describe('the model file', () => {
   });
 
   it('ships in the package, and downloadFiles() verifies it', async () => {
-    expect(await sha256OfFile(BUNDLED_MODEL_PATH)).toBe(BUNDLED_MODEL_SHA256);
-    const plugin = Plugin.registeredPlugins.find((p) => p.package === packageJson.name);
-    expect(plugin).toBeInstanceOf(SileroPlugin);
-    expect(plugin).toMatchObject({ title: 'Silero VAD', version: packageJson.version });
-    await expect(plugin!.downloadFiles()).resolves.toBeUndefined();
+    expect(await plugin.sha256OfFile(BUNDLED_MODEL_PATH)).toBe(BUNDLED_MODEL_SHA256);
+    const registered = plugin.Plugin.registeredPlugins.find((p) => p.package === packageJson.name);
+    expect(registered).toBeInstanceOf(SileroPlugin);
+    expect(registered).toMatchObject({ title: 'Silero VAD', version: packageJson.version });
+    await expect(registered!.downloadFiles()).resolves.toBeUndefined();
   });
 
   it('says so when the model is missing', async () => {
