@@ -40,7 +40,9 @@ async function run(): Promise<Row[]> {
   try {
     await server.waitForWorkers(1, { timeoutMs: 30_000 });
     // Let the idle pool warm up and the load sampler settle, as on a worker that has been up a while.
-    await server.waitUntil(() => server.workers()[0]?.status === WorkerStatus.WS_AVAILABLE, { timeoutMs: 60_000 });
+    await server.waitUntil(() => server.workers()[0]?.status === WorkerStatus.WS_AVAILABLE, {
+      timeoutMs: 60_000,
+    });
     await new Promise((resolve) => setTimeout(resolve, 3000));
     const rooms = Array.from({ length: ROOMS }, (_, i) => `burst-${i}`);
     const created = Date.now();

@@ -53,5 +53,6 @@ export {
   type WorkerEvents,
   type WorkerOptions,
   type WorkerPermissions,
+  type WorkerTimings,
   type WorkerType,
 } from './worker/index.js';
