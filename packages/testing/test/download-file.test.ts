@@ -7,9 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APIConnectionError, APIStatusError, APITimeoutError, plugin } from '@agents/core';
 
-const { downloadFile, FileIntegrityError, FileTooLargeError } = plugin;
+const { downloadFile, FileTooLargeError } = plugin;
 type DownloadFileOptions = plugin.DownloadFileOptions;
 type DownloadProgress = plugin.DownloadProgress;
+
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileServer } from '../src/index.js';
 
