@@ -7,12 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APIConnectionError, APIStatusError, APITimeoutError, plugin } from '@agents/core';
 
-const { downloadFile, FileTooLargeError } = plugin;
-type DownloadFileOptions = plugin.DownloadFileOptions;
-type DownloadProgress = plugin.DownloadProgress;
-
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileServer } from '../src/index.js';
+
+const { downloadFile, FileTooLargeError } = plugin;
 
 const MODEL = randomBytes(256 * 1024);
 const PATH = '/models/model.onnx';
@@ -238,7 +236,7 @@ describe('downloadFile', () => {
         options({ url: `http://127.0.0.1:${port}/model.onnx`, maxBytes: 1024 * 1024 }),
       ).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(FileTooLargeError);
-      expect((error as FileTooLargeError).bytes).toBeGreaterThan(1024 * 1024);
+      expect((error as plugin.FileTooLargeError).bytes).toBeGreaterThan(1024 * 1024);
       expect((error as Error).message).toMatch(/sent at least \d+ bytes, more than the 1048576/);
       await closed;
       expect(sent).toBeLessThan(256 * 1024 * 1024);

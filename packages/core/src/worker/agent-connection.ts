@@ -154,7 +154,9 @@ export class AgentConnection extends TypedEventEmitter<AgentConnectionEvents> {
             delayMs: Math.round(delayMs),
             reason,
           },
-          wasRegistered ? 'connection to LiveKit lost; reconnecting' : 'could not connect; retrying',
+          wasRegistered
+            ? 'connection to LiveKit lost; reconnecting'
+            : 'could not connect; retrying',
         );
         try {
           await sleep(delayMs, this.#closing.signal);

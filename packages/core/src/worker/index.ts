@@ -1,3 +1,4 @@
+export type { ConnectionState } from './agent-connection.js';
 export {
   type AcceptOptions,
   type JobAnswer,
@@ -14,5 +15,4 @@ export {
   type WorkerPermissions,
   type WorkerType,
 } from './options.js';
-export type { ConnectionState } from './agent-connection.js';
 export { Worker, WorkerAuthError, type WorkerEvents, type WorkerTimings } from './worker.js';

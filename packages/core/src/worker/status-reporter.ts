@@ -96,7 +96,9 @@ export class StatusReporter {
     if (full !== this.#full) {
       this.#options.logger.info(
         { load: this.#load, reason: refusal },
-        full ? 'worker is full; marking it unavailable' : 'worker has capacity; marking it available',
+        full
+          ? 'worker is full; marking it unavailable'
+          : 'worker has capacity; marking it available',
       );
     }
     this.#full = full;
