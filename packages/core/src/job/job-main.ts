@@ -40,12 +40,7 @@ if (!process.send) {
 
 // Started first, so that even an agent file whose import blocks the event loop
 // cannot outlive a worker that died meanwhile.
-const watchdog = new ParentWatchdog(teardownGraceMs(), (error) => {
-  log().warn(
-    { err: error },
-    'the parent watchdog thread failed; a blocked job may outlive its worker',
-  );
-});
+const watchdog = startWatchdog();
 
 // Ctrl-C in a terminal signals the whole process group, children included.
 // The worker decides how jobs end (drain, then shutdown), so a child waits for
@@ -107,7 +102,7 @@ async function handle(message: ParentMessage): Promise<void> {
 
 async function initialize(message: InitializeRequest): Promise<void> {
   shutdownTimeoutMs = message.shutdownTimeoutMs;
-  watchdog.setGraceMs(teardownGraceMs());
+  watchdog?.setGraceMs(teardownGraceMs());
   // Before importing the agent file, so its top-level `log()` calls are forwarded too.
   initializeLogger({
     level: message.logLevel,
@@ -186,6 +181,18 @@ async function exit(code: number): Promise<void> {
   // (this process leads its own group) down with us.
   if (!process.connected) killOwnGroup();
   process.exit(code);
+}
+
+function startWatchdog(): ParentWatchdog | undefined {
+  const warn = (error: unknown) =>
+    log().warn({ err: error }, 'no parent watchdog: a blocked job could outlive its worker');
+  try {
+    return new ParentWatchdog(teardownGraceMs(), warn);
+  } catch (error) {
+    // A thread that cannot start (out of threads, say) must not also stop the job.
+    warn(error);
+    return undefined;
+  }
 }
 
 function killOwnGroup(): void {

@@ -251,8 +251,10 @@ export class ProcPool extends TypedEventEmitter<ProcPoolEvents> {
   /** A new process for a job, once a start-up slot is free (its initialize clock starts then). */
   async #spawnForJob(jobId: string, signal: AbortSignal): Promise<SupervisedProcess> {
     await this.#slots.acquire(jobId, signal);
-    if (this.#closing) {
+    // Cancelled or closed between the grant and now: the slot goes on to the next in line.
+    if (signal.aborted || this.#closing) {
       this.#slots.release();
+      if (signal.aborted) throw signal.reason;
       throw new JobLaunchError('closed', jobId, 'the process pool closed');
     }
     return this.#spawn();
