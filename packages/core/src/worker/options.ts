@@ -44,6 +44,17 @@ export interface WorkerOptions {
    * rejected. Default 2500 ms: the server waits about 3 s for the answer.
    */
   requestTimeoutMs?: number;
+  /**
+   * Job processes that may initialize (import the agent file, run `prewarm`)
+   * at once; the rest wait their turn, so a burst does not starve every
+   * start-up of CPU. Default: the number of cores, at most 4.
+   */
+  maxConcurrentInits?: number;
+  /**
+   * How long an assigned job may wait for its turn to start a process; past
+   * it the job is reported failed, naming this limit. Default 30 s.
+   */
+  launchQueueTimeoutMs?: number;
   /** Job processes kept started and prewarmed, waiting for jobs. Default 3 (0 in `dev`). */
   numIdleProcesses?: number;
   /** Deadline for a process to import the agent file and run `prewarm`. Default 10 s. */
@@ -125,6 +136,8 @@ export function resolveWorkerOptions(
     loadThreshold: options.loadThreshold ?? 0.7,
     maxJobs: options.maxJobs ?? defaultMaxJobs(),
     requestTimeoutMs: options.requestTimeoutMs ?? 2500,
+    maxConcurrentInits: options.maxConcurrentInits ?? DEFAULT_PROC_POOL_OPTIONS.maxConcurrentInits,
+    launchQueueTimeoutMs: options.launchQueueTimeoutMs ?? 30_000,
     numIdleProcesses: options.numIdleProcesses ?? DEFAULT_PROC_POOL_OPTIONS.numIdleProcesses,
     initializeProcessTimeoutMs:
       options.initializeProcessTimeoutMs ?? DEFAULT_PROC_POOL_OPTIONS.initializeTimeoutMs,
@@ -160,7 +173,7 @@ export function resolveWorkerOptions(
       `workerType must be 'room' or 'publisher' (got ${String(resolved.workerType)})`,
     );
   }
-  for (const key of ['maxJobs', 'requestTimeoutMs'] as const) {
+  for (const key of ['maxJobs', 'requestTimeoutMs', 'maxConcurrentInits', 'launchQueueTimeoutMs'] as const) {
     const value = resolved[key];
     if (!Number.isInteger(value) || value < 1) {
       throw new TypeError(`${key} must be a whole number >= 1 (got ${String(value)})`);

@@ -13,6 +13,7 @@ import { ProcPool, type RunningJobInfo } from '../job/index.js';
 import { type Logger, log, redactUrl } from '../log.js';
 import { withDeadline } from '../utils/deadline.js';
 import { TypedEventEmitter } from '../utils/emitter.js';
+import { Future } from '../utils/future.js';
 import { AgentConnection, type AgentConnectionTimings } from './agent-connection.js';
 import { HealthServer } from './health-server.js';
 import { JobOffers } from './job-offers.js';
@@ -75,6 +76,8 @@ export class Worker extends TypedEventEmitter<WorkerEvents> {
   readonly #health: HealthServer;
   #connection: AgentConnection | undefined;
   #pool: ProcPool | undefined;
+  /** Settles when `run()` has started the pool (or the worker closed first). */
+  readonly #poolStarted = new Future<ProcPool>();
   #offers: JobOffers | undefined;
   #status: StatusReporter | undefined;
   #phase: 'new' | 'running' | 'draining' | 'closing' = 'new';
@@ -276,8 +279,8 @@ export class Worker extends TypedEventEmitter<WorkerEvents> {
   async reloadJobs(
     jobs: ReadonlyArray<Pick<RunningJobInfo, 'job' | 'acceptArguments'>>,
   ): Promise<void> {
-    const pool = this.#pool;
-    if (!pool) throw new Error('reloadJobs() needs a running worker');
+    // `dev` hands the jobs over as the new worker starts, before its pool exists.
+    const pool = await this.#poolStarted.promise;
     const { AccessToken } = await loadServerSdk();
     for (const { job, acceptArguments } of jobs) {
       const token = new AccessToken(this.options.apiKey, this.options.apiSecret, {
@@ -309,6 +312,8 @@ export class Worker extends TypedEventEmitter<WorkerEvents> {
       pingTimeoutMs: o.jobPingTimeoutMs,
       memoryWarnMB: o.jobMemoryWarnMB,
       memoryLimitMB: o.jobMemoryLimitMB,
+      maxConcurrentInits: o.maxConcurrentInits,
+      launchQueueTimeoutMs: o.launchQueueTimeoutMs,
     });
     this.#pool = pool;
     pool.on('init_failed', ({ error }) => {
@@ -330,6 +335,7 @@ export class Worker extends TypedEventEmitter<WorkerEvents> {
       this.#status?.refresh();
     });
     await pool.start(); // returns at once: the worker registers while the pool warms
+    this.#poolStarted.resolve(pool);
     return pool;
   }
 
@@ -399,6 +405,7 @@ export class Worker extends TypedEventEmitter<WorkerEvents> {
   async #shutdown(): Promise<void> {
     const wasDraining = this.#phase === 'draining';
     this.#phase = 'closing';
+    this.#poolStarted.reject(new Error('the worker closed before its job processes started'));
     this.#offers?.close();
     // Tell the server first, so no new offer arrives while the jobs end.
     if (!wasDraining && this.#connection?.state === 'registered') {
