@@ -1,9 +1,10 @@
+import { availableParallelism } from 'node:os';
 import { Job, Room } from '@livekit/protocol';
 import { describe, expect, it } from 'vitest';
 import { HealthServer } from '../src/worker/health-server.js';
 import { JobRequest, JobRequestAnsweredError } from '../src/worker/job-request.js';
 import { createCpuLoadFnc } from '../src/worker/load.js';
-import { agentURL, httpURL, resolveWorkerOptions } from '../src/worker/options.js';
+import { agentURL, defaultMaxJobs, httpURL, resolveWorkerOptions } from '../src/worker/options.js';
 
 const env = {
   LIVEKIT_URL: 'ws://localhost:7880',
@@ -50,6 +51,22 @@ describe('worker options', () => {
     expect(() =>
       resolveWorkerOptions({ agent: 'a.js', workerType: 'room-ish' as 'room' }, env),
     ).toThrow(/workerType/);
+    expect(() => resolveWorkerOptions({ agent: 'a.js', maxJobs: 0 }, env)).toThrow(
+      /maxJobs must be a whole number >= 1/,
+    );
+    expect(() => resolveWorkerOptions({ agent: 'a.js', requestTimeoutMs: 1.5 }, env)).toThrow(
+      /requestTimeoutMs/,
+    );
+  });
+
+  it('sizes maxJobs from the machine, and takes no load threshold as Infinity (dev)', () => {
+    const options = resolveWorkerOptions({ agent: 'a.js' }, env);
+    expect(options.maxJobs).toBe(defaultMaxJobs());
+    expect(options.maxJobs).toBeGreaterThanOrEqual(1);
+    expect(options.maxJobs).toBeLessThanOrEqual(availableParallelism() * 8);
+    expect(options.requestTimeoutMs).toBeLessThan(3000); // inside the server's answer window
+    const dev = resolveWorkerOptions({ agent: 'a.js', loadThreshold: Infinity }, env);
+    expect(dev.loadThreshold).toBe(Infinity);
   });
 
   it('builds the agent endpoint without a double slash, mapping http to ws', () => {

@@ -127,11 +127,16 @@ export async function runApp(options: RunAppOptions = {}): Promise<void> {
   await runProgram(program, argv);
 }
 
-/** `dev` and `connect`: no idle processes, and a free health port unless the code names one. */
+/**
+ * `dev` and `connect`: no idle processes, a free health port, and no load
+ * threshold (a busy laptop must not refuse the developer's own jobs; `maxJobs`
+ * still applies), unless the code says otherwise.
+ */
 function devOverrides(fromCode: RunAppOptions): Partial<WorkerOptions> {
   return {
     numIdleProcesses: fromCode.numIdleProcesses ?? 0,
     port: fromCode.port ?? DEV_HEALTH_PORT,
+    loadThreshold: fromCode.loadThreshold ?? Number.POSITIVE_INFINITY,
   };
 }
 

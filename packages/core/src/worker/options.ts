@@ -27,7 +27,8 @@ export interface WorkerOptions {
   /** Current load, 0 to 1. Default: CPU use of this machine or container (cgroup-aware). */
   loadFnc?: () => number | Promise<number>;
   /**
-   * At or above this load the worker reports itself full. Default 0.7: current
+   * At or above this load the worker reports itself full (Infinity: never, the
+   * default of `dev` and `connect`). Default 0.7: current
    * LiveKit servers stop giving jobs to workers at 0.7 whatever they report, so
    * a higher threshold would only make the worker look available while idle.
    */
@@ -165,15 +166,23 @@ export function resolveWorkerOptions(
       `LiveKit URL must start with ws://, wss://, http:// or https:// (got ${resolved.wsURL})`,
     );
   }
-  if (!(resolved.loadThreshold > 0 && resolved.loadThreshold <= 1)) {
-    throw new TypeError(`loadThreshold must be in (0, 1] (got ${resolved.loadThreshold})`);
+  const threshold = resolved.loadThreshold;
+  if (!((threshold > 0 && threshold <= 1) || threshold === Number.POSITIVE_INFINITY)) {
+    throw new TypeError(
+      `loadThreshold must be in (0, 1], or Infinity for none (got ${resolved.loadThreshold})`,
+    );
   }
   if (resolved.workerType !== 'room' && resolved.workerType !== 'publisher') {
     throw new TypeError(
       `workerType must be 'room' or 'publisher' (got ${String(resolved.workerType)})`,
     );
   }
-  for (const key of ['maxJobs', 'requestTimeoutMs', 'maxConcurrentInits', 'launchQueueTimeoutMs'] as const) {
+  for (const key of [
+    'maxJobs',
+    'requestTimeoutMs',
+    'maxConcurrentInits',
+    'launchQueueTimeoutMs',
+  ] as const) {
     const value = resolved[key];
     if (!Number.isInteger(value) || value < 1) {
       throw new TypeError(`${key} must be a whole number >= 1 (got ${String(value)})`);
