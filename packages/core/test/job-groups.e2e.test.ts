@@ -16,6 +16,7 @@ import {
   jobExit,
   jobInfo,
   killIfAlive,
+  waitFor,
 } from './job-helpers.js';
 
 const records = captureLogs();
@@ -71,5 +72,21 @@ describe("a job's own processes", () => {
     process.kill(jobPid, 'SIGKILL'); // as the OOM killer would
     expect(await exit).toMatchObject({ status: 'failed' });
     await expectAllGone([helperPid]);
+  });
+});
+
+describe("the pool's reaper", () => {
+  it('is gone once the pool has closed', async () => {
+    const earlier = records.length; // earlier tests' pools had reapers of their own
+    pool = createPool();
+    await pool.start();
+    const started = await waitFor('the reaper to start', () =>
+      records.slice(earlier).find((record) => record.msg === 'job process reaper started'),
+    );
+    const reaperPid = started.reaperPid as number;
+    expect(isAlive(reaperPid)).toBe(true);
+    await pool.close();
+    // close() waits for the reaper's exit: nothing is left to kill, nothing to reap.
+    expect(isAlive(reaperPid)).toBe(false);
   });
 });

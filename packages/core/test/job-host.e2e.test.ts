@@ -34,6 +34,8 @@ interface Host {
   stderr: string[];
   /** Pids of every job process the host's pool started. */
   childPids(): number[];
+  /** The host's first log record with this message, once it has arrived. */
+  waitForLog(msg: string): Promise<Record<string, unknown>>;
   waitForEvent(name: string, timeoutMs?: number): Promise<HostEvent>;
 }
 
@@ -85,6 +87,12 @@ function startHost(command: string, args: string[], env: NodeJS.ProcessEnv = {})
         .map((e) => e.record as Record<string, unknown>)
         .filter((record) => record.msg === 'job process started')
         .map((record) => record.jobPid as number),
+    waitForLog: (msg) =>
+      waitFor(`host log "${msg}"`, () =>
+        events
+          .map((e) => e.record as Record<string, unknown> | undefined)
+          .find((record) => record?.msg === msg),
+      ),
     waitForEvent: (name, timeoutMs = scaledMs(30_000)) =>
       waitFor(`host event ${name}`, () => events.find((e) => e.event === name), timeoutMs).catch(
         (error: Error) => {
@@ -136,12 +144,11 @@ describe('job processes and their worker', () => {
     ]);
     const { helperPid, jobPid } = await helperPids(marker);
     helpers.push(helperPid);
+    const reaperPid = (await host.waitForLog('job process reaper started')).reaperPid as number;
     host.process.kill('SIGKILL');
-    // The IPC channel's close never reaches a blocked loop: the watchdog thread
-    // notices the new parent within a poll and kills the group.
-    await expectAllGone([jobPid, helperPid]);
-    const line = `job process ${jobPid}: the worker is gone and its event loop is blocked`;
-    await waitFor('the watchdog to say why', () => host.stderr.join('').includes(line));
+    // The IPC channel's close never reaches a blocked loop: the pool's reaper
+    // reads EOF on its pipe from the dead worker, kills the group, and exits.
+    await expectAllGone([jobPid, helperPid, reaperPid]);
   });
 
   it('exit when the worker dies of an uncaught error', async () => {

@@ -15,13 +15,10 @@ import { fromStartJobRequest } from './job-info.js';
 import { JobRunner } from './job-runner.js';
 import { IpcLogDestination } from './log-forwarding.js';
 import { ParentChannel } from './parent-channel.js';
-import { ParentWatchdog } from './parent-watchdog.js';
 
 /** Time for the last messages to leave, and for rtc-node to release its native side. */
 const FLUSH_TIMEOUT_MS = 1000;
 const DISPOSE_TIMEOUT_MS = 2000;
-/** Slack on top of a job's own teardown deadlines before the watchdog stops waiting for it. */
-const GRACE_SLACK_MS = 2000;
 /** Before `initialize` says otherwise. */
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 
@@ -38,10 +35,6 @@ if (!process.send) {
   process.exit(1);
 }
 
-// Started first, so that even an agent file whose import blocks the event loop
-// cannot outlive a worker that died meanwhile.
-const watchdog = startWatchdog();
-
 // Ctrl-C in a terminal signals the whole process group, children included.
 // The worker decides how jobs end (drain, then shutdown), so a child waits for
 // its word over IPC instead of dying mid-sentence.
@@ -50,6 +43,8 @@ process.on('SIGTERM', () => {});
 
 // The channel closes when the worker exits, however it exits (even SIGKILL):
 // nobody is left to supervise this process, so it ends its job and goes.
+// (A worker that dies abruptly also leaves its pool's reaper to SIGKILL this
+// process group, which covers an event loop too blocked to get here.)
 process.on('disconnect', () => {
   if (!runner) void exit(0);
   else void endJob('the worker went away', undefined, true);
@@ -102,7 +97,6 @@ async function handle(message: ParentMessage): Promise<void> {
 
 async function initialize(message: InitializeRequest): Promise<void> {
   shutdownTimeoutMs = message.shutdownTimeoutMs;
-  watchdog?.setGraceMs(teardownGraceMs());
   // Before importing the agent file, so its top-level `log()` calls are forwarded too.
   initializeLogger({
     level: message.logLevel,
@@ -183,27 +177,10 @@ async function exit(code: number): Promise<void> {
   process.exit(code);
 }
 
-function startWatchdog(): ParentWatchdog | undefined {
-  const warn = (error: unknown) =>
-    log().warn({ err: error }, 'no parent watchdog: a blocked job could outlive its worker');
-  try {
-    return new ParentWatchdog(teardownGraceMs(), warn);
-  } catch (error) {
-    // A thread that cannot start (out of threads, say) must not also stop the job.
-    warn(error);
-    return undefined;
-  }
-}
-
 function killOwnGroup(): void {
   try {
     process.kill(-process.pid, 'SIGKILL');
   } catch {
     // Not a group leader (not forked by the pool): nothing else to take down.
   }
-}
-
-/** How long the watchdog lets a responsive job end by itself once the worker is gone. */
-function teardownGraceMs(): number {
-  return shutdownTimeoutMs + FLUSH_TIMEOUT_MS + DISPOSE_TIMEOUT_MS + GRACE_SLACK_MS;
 }

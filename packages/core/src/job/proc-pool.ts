@@ -13,6 +13,7 @@ import {
   DEFAULT_PROC_POOL_OPTIONS,
   type ProcPoolOptions,
 } from './proc-pool-options.js';
+import { Reaper } from './reaper.js';
 import { StartupSlots } from './startup-slots.js';
 import { SupervisedProcess } from './supervised-process.js';
 
@@ -81,8 +82,10 @@ export class ProcPool extends TypedEventEmitter<ProcPoolEvents> {
   #refillTimer: ReturnType<typeof setTimeout> | undefined;
   #noJobs: Future<void> | undefined;
   #exitHooked = false;
-  // Children end on their own when the worker's IPC channel closes (and their
-  // watchdog kills them if their loop is stuck), but on any exit of the worker
+  /** Started with the first process; kills what is left should the worker die abruptly. */
+  #reaper: Reaper | undefined;
+  // Children end on their own when the worker's IPC channel closes (and the
+  // reaper kills them if their loop is stuck), but on any exit of the worker
   // that still runs JavaScript (process.exit, an uncaught error) kill them,
   // and what they started, outright.
   readonly #killAllOnExit = () => {
@@ -230,6 +233,7 @@ export class ProcPool extends TypedEventEmitter<ProcPoolEvents> {
     }
     const reason = 'the worker is shutting down';
     await Promise.all([...this.#processes].map((proc) => proc.shutdown(reason)));
+    await this.#reaper?.close();
     if (this.#exitHooked) process.off('exit', this.#killAllOnExit);
   }
 
@@ -282,6 +286,7 @@ export class ProcPool extends TypedEventEmitter<ProcPoolEvents> {
     if (!this.#exitHooked) {
       this.#exitHooked = true;
       process.on('exit', this.#killAllOnExit);
+      this.#reaper = Reaper.create();
     }
     const {
       numIdleProcesses: _idle,
@@ -290,7 +295,10 @@ export class ProcPool extends TypedEventEmitter<ProcPoolEvents> {
       maxQueuedLaunches: _queued,
       ...processOptions
     } = this.#options;
-    const proc = new SupervisedProcess({ ...processOptions, jobMainPath: this.#jobMainPath });
+    const proc = new SupervisedProcess(
+      { ...processOptions, jobMainPath: this.#jobMainPath },
+      this.#reaper,
+    );
     this.#processes.add(proc);
     proc.initialized.then(
       () => this.#onInitialized(proc),

@@ -8,6 +8,12 @@ import { type ChildMessage, isChildMessage, type ParentMessage } from './ipc.js'
 import { type RunningJobInfo, toStartJobRequest } from './job-info.js';
 import { childLineLogger, writeChildLog } from './log-forwarding.js';
 
+/** Where the process's group is listed while it may be killed (the pool's `Reaper`). */
+export interface GroupRegistry {
+  add(pgid: number): void;
+  remove(pgid: number): void;
+}
+
 /** After SIGKILL the kernel ends a process at once; longer than this means something is badly wrong. */
 const REAP_TIMEOUT_MS = 5000;
 /** How long after a child's exit its IPC channel may take to deliver what is left in it. */
@@ -84,7 +90,7 @@ export class SupervisedProcess {
   #pingTimer: ReturnType<typeof setInterval> | undefined;
   #closeTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(options: SupervisedProcessOptions) {
+  constructor(options: SupervisedProcessOptions, groups?: GroupRegistry) {
     this.#options = options;
     this.initialized = this.#initialized.promise;
     this.exited = this.#exited.promise;
@@ -101,8 +107,11 @@ export class SupervisedProcess {
       // No stdin: a job must not read the worker's terminal. Output goes where the worker's goes.
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    const pid = this.#child.pid;
+    // Should the worker die before it reaps this group, the reaper kills it.
+    if (pid !== undefined) groups?.add(pid);
     // Not `pid`: the worker's logger already writes its own pid under that key.
-    this.#logger = log().child({ jobPid: this.#child.pid });
+    this.#logger = log().child({ jobPid: pid });
     this.#child.on('message', (message) => this.#onMessage(message));
     // 'close' comes after 'exit' once the IPC channel has been read to its end:
     // the child's last messages (job_done, final log lines) may still be in
@@ -112,6 +121,8 @@ export class SupervisedProcess {
       // The job is over: what it started goes too (a normal end included; a
       // helper left behind would run with nobody to answer for it).
       this.#killGroup();
+      // Killed and its leader reaped: the pid is free for the kernel to hand out again.
+      if (pid !== undefined) groups?.remove(pid);
       this.#closeTimer = setTimeout(() => this.#onExit(code, signal), CHANNEL_CLOSE_TIMEOUT_MS);
     });
     this.#child.on('close', (code, signal) => this.#onExit(code, signal));

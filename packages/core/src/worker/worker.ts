@@ -225,7 +225,7 @@ export class Worker extends TypedEventEmitter<WorkerEvents> {
    * Ends now, for a second Ctrl-C: tells the server that every running job
    * failed, closes the connection within about a second, and returns. The
    * caller then exits the process; job processes die with it (the pool kills
-   * them on exit, and each one's watchdog follows its worker).
+   * them on exit, and its reaper kills them if the worker dies abruptly).
    */
   async terminate(): Promise<void> {
     this.#phase = 'closing';
