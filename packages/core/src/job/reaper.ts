@@ -8,9 +8,18 @@ const SHELL = '/bin/sh';
 const CLOSE_TIMEOUT_MS = 5000;
 
 /**
+ * How long jobs of a dead worker get to end on their own before their groups
+ * are killed: a healthy job sees its IPC channel close and runs its shutdown
+ * (callbacks included); a blocked one never will. A pgid freed and handed
+ * out again within these seconds is the one thing this could kill by
+ * mistake, which would take the kernel cycling through every pid meanwhile.
+ */
+const GRACE_S = 3;
+
+/**
  * Reads `+<pgid>` / `-<pgid>` lines; at EOF (the worker closed the pipe or
- * died) SIGKILLs every group still listed. Only builtins, so it forks
- * nothing. It ignores the terminal's and the service manager's soft signals:
+ * died) waits GRACE_S, then SIGKILLs every group still listed. Only
+ * builtins while reading, so it forks nothing until the worker is gone. It ignores the terminal's and the service manager's soft signals:
  * Ctrl-C reaches the worker's whole group, and the worker then drains its
  * jobs, which is exactly when the reaper must stay.
  */
@@ -24,6 +33,8 @@ while IFS= read -r line; do
     -*) case $groups in *" $id "*) groups="\${groups% $id *} \${groups#* $id }" ;; esac ;;
   esac
 done
+[ "$groups" = ' ' ] && exit 0
+sleep ${GRACE_S}
 for id in $groups; do kill -9 -"$id" 2>/dev/null; done
 `;
 
