@@ -164,7 +164,9 @@ export class ProcPool extends TypedEventEmitter<ProcPoolEvents> {
     this.#jobs.set(jobId, slot);
     try {
       slot.proc = this.#takeSpare() ?? (await this.#spawnForJob(jobId, slot.cancel.signal));
-      this.#refill();
+      // The replacement is forked once the job's start message is on its way:
+      // a fork holds this thread for several milliseconds.
+      setImmediate(() => this.#refill());
       await this.#startIn(slot.proc, info);
     } catch (error) {
       if (this.#jobs.get(jobId) === slot) this.#jobs.delete(jobId);
