@@ -7,9 +7,9 @@ import { defineConfig } from 'vitest/config';
  * Two kinds of test files:
  * - `test/**\/*.test.ts`: unit and integration tests, run in parallel (`pnpm test`).
  * - `test/**\/*.e2e.test.ts`: tests that fork many processes (workers, job
- *   processes, CLIs). They run one file at a time, after every package's unit
- *   tests, so they never compete with each other for the machine's cores
- *   (`pnpm test:e2e`, see vitest.e2e.ts).
+ *   processes, CLIs). They run after every package's unit tests, one file at a
+ *   time within a package and two packages at most at once, so few of them
+ *   compete for the machine's cores (`pnpm test:e2e`, see vitest.e2e.ts).
  *
  * Deadlines in tests are multiplied by TEST_TIME_SCALE (default 1): a slow or
  * busy machine raises it instead of each test guessing. Tests never assert on

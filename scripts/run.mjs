@@ -15,11 +15,12 @@ const pnpmVersion = rootPackage.packageManager.replace(/^pnpm@/, '');
 const commands = {
   test: {
     about: 'build, typecheck, lint and test every package',
-    // Unit tests in parallel, then the process-heavy e2e files one package at a
-    // time, so that they never compete with each other for the cores.
+    // Unit tests in parallel, then the process-heavy e2e files: one file at a
+    // time within a package, and at most two packages at once, so at most two
+    // such files compete for the cores.
     stages: [
       ['build', 'typecheck', 'lint', '//#lint:root', 'test'],
-      ['test:e2e', '--concurrency=1'],
+      ['test:e2e', '--concurrency=2'],
     ],
     after: printTestSummary,
   },
