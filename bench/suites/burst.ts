@@ -23,18 +23,7 @@ async function run(): Promise<Row[]> {
   const markers = await mkdtemp(join(tmpdir(), 'agents-bench-burst-'));
   const worker = spawn(
     process.execPath,
-    [
-      AGENT,
-      'start',
-      '--url',
-      server.url,
-      '--api-key',
-      server.apiKey,
-      '--api-secret',
-      server.apiSecret,
-      '--health-port',
-      '0',
-    ],
+    [AGENT, 'start', ...server.cliFlags, '--health-port', '0'],
     { env: { ...process.env, BENCH_MARKERS: markers, LOG_LEVEL: 'warn' }, stdio: 'ignore' },
   );
   try {

@@ -55,20 +55,10 @@ async function until(check: () => boolean, timeoutMs: number): Promise<void> {
 async function run(): Promise<Row[]> {
   const server = await LiveKitStandIn.start();
   const markers = await mkdtemp(join(tmpdir(), 'agents-bench-worker-'));
-  const worker = spawn(
-    process.execPath,
-    [
-      AGENT,
-      'start',
-      '--url',
-      server.url,
-      '--api-key',
-      server.apiKey,
-      '--api-secret',
-      server.apiSecret,
-    ],
-    { env: { ...process.env, BENCH_MARKERS: markers, LOG_LEVEL: 'warn' }, stdio: 'ignore' },
-  );
+  const worker = spawn(process.execPath, [AGENT, 'start', ...server.cliFlags], {
+    env: { ...process.env, BENCH_MARKERS: markers, LOG_LEVEL: 'warn' },
+    stdio: 'ignore',
+  });
   try {
     await server.waitForWorkers(1, { timeoutMs: 20_000 });
     await until(() => childrenOf(worker.pid!).length >= IDLE, 20_000);

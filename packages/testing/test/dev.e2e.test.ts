@@ -117,16 +117,7 @@ function cli(agent: string, args: string[]): Cli {
 
 function connectionFlags(): string[] {
   // The tests read the logs; vitest sets LOG_LEVEL=silent.
-  return [
-    '--url',
-    server.url,
-    '--api-key',
-    server.apiKey,
-    '--api-secret',
-    server.apiSecret,
-    '--log-level',
-    'info',
-  ];
+  return [...server.cliFlags, '--log-level', 'info'];
 }
 
 /** A temporary agent folder holding a copy of `fixture`, as a user's project would. */

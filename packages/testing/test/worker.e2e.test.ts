@@ -352,20 +352,7 @@ describe('agent CLI against the stand-in', () => {
   it('connect --room asks for one job in that room and exits cleanly on SIGINT', async () => {
     child = spawn(
       process.execPath,
-      [
-        AGENT,
-        'connect',
-        '--room',
-        'cli-room',
-        '--url',
-        server.url,
-        '--api-key',
-        server.apiKey,
-        '--api-secret',
-        server.apiSecret,
-        '--log-level',
-        'warn',
-      ],
+      [AGENT, 'connect', '--room', 'cli-room', ...server.cliFlags, '--log-level', 'warn'],
       { env: { ...process.env, AGENT_MARKERS: markers.dir }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stderr = '';

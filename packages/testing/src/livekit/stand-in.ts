@@ -176,6 +176,11 @@ export class LiveKitStandIn extends utils.TypedEventEmitter<LiveKitStandInEvents
     return `http://${urlHost(this.host)}:${this.#port}`;
   }
 
+  /** The agent CLI's connection flags for this server: `--url`, `--api-key`, `--api-secret`. */
+  get cliFlags(): string[] {
+    return ['--url', this.url, '--api-key', this.apiKey, '--api-secret', this.apiSecret];
+  }
+
   get port(): number {
     return this.#port;
   }
