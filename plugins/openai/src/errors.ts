@@ -1,4 +1,4 @@
-import { APIConnectionError, APIError, APIStatusError, plugin, type utils } from '@agents/core';
+import { APIConnectionError, APIError, APIStatusError, plugin, utils } from '@agents/core';
 import {
   APIError as OpenAIAPIError,
   APIConnectionError as OpenAIConnectionError,
@@ -74,4 +74,25 @@ function retryAfterMs(headers: Headers | undefined): number | undefined {
 function shouldRetry(headers: Headers | undefined): boolean | undefined {
   const hint = headers?.get('x-should-retry');
   return hint === 'true' ? true : hint === 'false' ? false : undefined;
+}
+
+/**
+ * Runs a streaming request: each attempt with an idle deadline (`connect.timeoutMs`) and its
+ * failures mapped by `toAPIError`, retried per `connect` only until `started()` says output
+ * reached the consumer (a retry after that would repeat it).
+ */
+export function streamWithRetries(
+  connect: plugin.APIConnectOptions,
+  options: { label: string; signal: AbortSignal; started: () => boolean },
+  attempt: (deadline: utils.IdleDeadline) => Promise<void>,
+): Promise<void> {
+  const { label, signal, started } = options;
+  return utils.retryBeforeOutput(
+    () =>
+      utils.runAttempt(
+        { signal, timeoutMs: connect.timeoutMs, label: 'OpenAI', toError: toAPIError },
+        attempt,
+      ),
+    { ...utils.retryOptionsFor(connect, { label, signal }), started },
+  );
 }

@@ -1,10 +1,10 @@
-import { APIConnectionError, llm, type plugin, utils } from '@agents/core';
+import { APIConnectionError, llm, type plugin, type utils } from '@agents/core';
 import type OpenAI from 'openai';
 import type {
   ChatCompletionChunk,
   ChatCompletionCreateParamsStreaming,
 } from 'openai/resources/chat/completions';
-import { toAPIError } from './errors.js';
+import { streamWithRetries } from './errors.js';
 import { ToolCallAssembler } from './tool-calls.js';
 
 export interface StreamInit {
@@ -25,21 +25,10 @@ export class OpenAILLMStream extends llm.LLMStream {
 
   protected async run(): Promise<void> {
     const { connect } = this.#init;
-    await utils.retryBeforeOutput(
-      () =>
-        utils.runAttempt(
-          {
-            signal: this.signal,
-            timeoutMs: connect.timeoutMs,
-            label: 'OpenAI',
-            toError: toAPIError,
-          },
-          (deadline) => this.#attempt(deadline),
-        ),
-      {
-        ...utils.retryOptionsFor(connect, { label: this.llm.label, signal: this.signal }),
-        started: () => this.#emitted,
-      },
+    await streamWithRetries(
+      connect,
+      { label: this.llm.label, signal: this.signal, started: () => this.#emitted },
+      (deadline) => this.#attempt(deadline),
     );
   }
 

@@ -1,8 +1,8 @@
-import { APIConnectionError, type plugin, tts, utils } from '@agents/core';
+import { APIConnectionError, type plugin, tts, type utils } from '@agents/core';
 import type OpenAI from 'openai';
 import type { SpeechCreateParams } from 'openai/resources/audio/speech';
 import { type ClientOptions, resolveClient } from './client.js';
-import { toAPIError } from './errors.js';
+import { streamWithRetries } from './errors.js';
 import type { TTSModel, TTSVoice } from './models.js';
 
 /** What the speech endpoint sends for `response_format: 'pcm'`. */
@@ -88,21 +88,10 @@ class OpenAIChunkedStream extends tts.ChunkedStream {
     if (this.inputText.trim() === '') return;
     // Retried only until audio arrives: once some has played, a retry would repeat it.
     const { connect } = this.#init;
-    await utils.retryBeforeOutput(
-      () =>
-        utils.runAttempt(
-          {
-            signal: this.signal,
-            timeoutMs: connect.timeoutMs,
-            label: 'OpenAI',
-            toError: toAPIError,
-          },
-          (deadline) => this.#attempt(deadline),
-        ),
-      {
-        ...utils.retryOptionsFor(connect, { label: this.tts.label, signal: this.signal }),
-        started: () => this.#audioStarted,
-      },
+    await streamWithRetries(
+      connect,
+      { label: this.tts.label, signal: this.signal, started: () => this.#audioStarted },
+      (deadline) => this.#attempt(deadline),
     );
   }
 
