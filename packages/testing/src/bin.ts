@@ -39,6 +39,10 @@ program
   .option('--api-key <key>', 'API key', 'devkey')
   .option('--api-secret <secret>', 'API secret', DEV_SECRET)
   .action(async (opts: { port: number; host: string; apiKey: string; apiSecret: string }) => {
+    // Listen for the stop signal before saying where we are: whoever reads the
+    // line below may send SIGINT at once, and an unhandled SIGINT kills us
+    // without closing the server.
+    const stopped = untilSignal();
     // The stand-in logs its own address once it listens.
     const server = await LiveKitStandIn.start(opts);
     // A secret the user chose is theirs to keep out of logs; the dev default is public.
@@ -47,7 +51,7 @@ program
       `point an agent at it with: LIVEKIT_URL=${server.url} LIVEKIT_API_KEY=${opts.apiKey} ` +
         `LIVEKIT_API_SECRET=${secret}`,
     );
-    await untilSignal();
+    await stopped;
     await server.close();
   });
 
@@ -58,9 +62,10 @@ program
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .option('--api-key <key>', 'the only API key accepted (default: any)')
   .action(async (opts: { port: number; host: string; apiKey?: string }) => {
+    const stopped = untilSignal();
     const server = await OpenAIStandIn.start(opts);
     log().info({ url: server.url }, 'OpenAI stand-in listening');
-    await untilSignal();
+    await stopped;
     await server.close();
   });
 
