@@ -62,10 +62,30 @@ export interface VADMetrics extends MetricsBase {
   realTimeFactor: number;
 }
 
-export type AgentMetrics = STTMetrics | TTSMetrics | LLMMetrics | VADMetrics;
+/**
+ * A provider connection (a streaming STT's or TTS's websocket) was lost,
+ * came back, or was given up on. One event per change, so a dashboard can
+ * count drops and see how long the service was away.
+ */
+export interface ConnectionMetrics extends MetricsBase {
+  type: 'connection';
+  /** `lost`: the connection dropped and a retry is scheduled; `reconnected`: it is back; `gave_up`: retries ran out or the failure is permanent. */
+  event: 'lost' | 'reconnected' | 'gave_up';
+  /** Failures in a row so far (1 on the first drop). */
+  attempt: number;
+  /** `lost`: the wait before the next attempt. */
+  delayMs?: number;
+  /** `reconnected`: from the drop to the new connection being open. */
+  downtimeMs?: number;
+  /** `lost` and `gave_up`: what went wrong. */
+  error?: string;
+}
+
+export type AgentMetrics = STTMetrics | TTSMetrics | LLMMetrics | VADMetrics | ConnectionMetrics;
 
 /** The events every model interface (STT, TTS, LLM, VAD) emits. */
 export interface ModelEvents<M extends AgentMetrics> {
+  /** STT and TTS, which may hold a provider connection, also report `connection` metrics. */
   metrics_collected: M;
   /** A failure that was handled (the stream goes on), reported for logs and UIs. */
   error: { error: Error; recoverable: boolean };

@@ -1,5 +1,6 @@
 export type {
   AgentMetrics,
+  ConnectionMetrics,
   LLMMetrics,
   ModelEvents,
   STTMetrics,

@@ -30,6 +30,7 @@ export class UsageCollector {
         this.#summary.sttAudioDurationMs += metrics.audioDurationMs;
         break;
       case 'vad':
+      case 'connection':
         break;
     }
   }

@@ -8,6 +8,14 @@ export {
   parseRetryAfter,
   resolveConnectOptions,
 } from '../errors.js';
+export {
+  type HandshakeRefusal,
+  type OpenSocket,
+  ReconnectingSocket,
+  type ReconnectingSocketOptions,
+  type ReconnectingSocketState,
+  type SocketRequest,
+} from '../utils/reconnecting-socket.js';
 export { getCacheDir } from './cache-dir.js';
 export {
   type DownloadFileOptions,

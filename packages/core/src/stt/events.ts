@@ -11,6 +11,19 @@ export const SpeechEventType = {
 } as const;
 export type SpeechEventType = (typeof SpeechEventType)[keyof typeof SpeechEventType];
 
+/**
+ * When a word was spoken, in seconds. In a transcript (`SpeechData.words`)
+ * the times count from the start of the stream's audio; on synthesized audio
+ * (`SynthesizedAudio.words`) from the start of the segment's audio.
+ */
+export interface TimedWord {
+  text: string;
+  startTime: number;
+  endTime: number;
+  /** 0 to 1, when the provider gives one. */
+  confidence?: number;
+}
+
 /** One hypothesis of what was said. Times are seconds from the start of the stream's audio. */
 export interface SpeechData {
   text: string;
@@ -19,6 +32,8 @@ export interface SpeechData {
   confidence: number;
   startTime: number;
   endTime: number;
+  /** The words with their timings, when the provider gives them. */
+  words?: TimedWord[];
 }
 
 export interface SpeechEvent {

@@ -1,6 +1,6 @@
 import type { AudioFrame } from '@livekit/rtc-node';
 import { frameDuration, mergeFrames } from '../audio/frames.js';
-import type { ModelEvents, STTMetrics } from '../metrics/base.js';
+import type { ConnectionMetrics, ModelEvents, STTMetrics } from '../metrics/base.js';
 import { TypedEventEmitter } from '../utils/emitter.js';
 import type { SpeechEvent } from './events.js';
 import type { SpeechStream } from './speech-stream.js';
@@ -27,7 +27,7 @@ export interface SpeechStreamOptions {
  * `stream()` transcribes live audio. Frames of any sample rate and channel
  * count are accepted: implementations convert to what their provider needs.
  */
-export abstract class STT extends TypedEventEmitter<ModelEvents<STTMetrics>> {
+export abstract class STT extends TypedEventEmitter<ModelEvents<STTMetrics | ConnectionMetrics>> {
   /** Names the implementation in logs and metrics, e.g. `deepgram.STT`. */
   abstract readonly label: string;
   readonly capabilities: Readonly<STTCapabilities>;

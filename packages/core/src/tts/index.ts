@@ -1,3 +1,4 @@
+export type { TimedWord } from '../stt/events.js';
 export { ChunkedStream } from './chunked-stream.js';
 export { TTS_FRAME_MS, TTSFramer } from './framer.js';
 export { StreamAdapter, type StreamAdapterOptions } from './stream-adapter.js';

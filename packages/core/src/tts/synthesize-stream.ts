@@ -1,5 +1,6 @@
 import type { AudioFrame } from '@livekit/rtc-node';
 import { frameDuration } from '../audio/frames.js';
+import type { TimedWord } from '../stt/events.js';
 import { DuplexStream, type Flush } from '../utils/async-stream.js';
 import { shortId } from '../utils/ids.js';
 import { TTSFramer } from './framer.js';
@@ -16,7 +17,13 @@ export const SynthesisEventType = {
 export type SynthesisEvent =
   | { type: typeof SynthesisEventType.STARTED; requestId: string; segmentId: string }
   | { type: typeof SynthesisEventType.AUDIO; audio: SynthesizedAudio }
-  | { type: typeof SynthesisEventType.FINISHED; requestId: string; segmentId: string };
+  | {
+      type: typeof SynthesisEventType.FINISHED;
+      requestId: string;
+      segmentId: string;
+      /** Word timings that arrived after the segment's last frame, if any. */
+      words?: TimedWord[];
+    };
 
 interface Segment {
   id: string;
@@ -26,6 +33,7 @@ interface Segment {
   characters: number;
   audioSeconds: number;
   pendingText: string;
+  pendingWords: TimedWord[];
 }
 
 /**
@@ -78,6 +86,7 @@ export abstract class SynthesizeStream extends DuplexStream<string, SynthesisEve
       characters: 0,
       audioSeconds: 0,
       pendingText: '',
+      pendingWords: [],
     };
     this.#segment = segment;
     await this.emit({
@@ -95,6 +104,14 @@ export abstract class SynthesizeStream extends DuplexStream<string, SynthesisEve
     segment.pendingText += text;
   }
 
+  /**
+   * Word timings for the open segment (seconds from the start of its audio,
+   * from the provider's alignment); they ride on the next frame out.
+   */
+  protected pushWordTimings(words: readonly TimedWord[]): void {
+    this.#requireSegment('pushWordTimings').pendingWords.push(...words);
+  }
+
   /** Hands provider audio for the open segment to the consumer. */
   protected async pushAudio(data: AudioFrame | ArrayBufferView): Promise<void> {
     const segment = this.#requireSegment('pushAudio');
@@ -108,11 +125,13 @@ export abstract class SynthesizeStream extends DuplexStream<string, SynthesisEve
     if (!segment) return;
     for (const frame of segment.framer.flush()) await this.#emitFrame(segment, frame);
     this.#segment = undefined;
-    await this.emit({
+    const finished: SynthesisEvent = {
       type: SynthesisEventType.FINISHED,
       requestId: this.requestId,
       segmentId: segment.id,
-    });
+    };
+    if (segment.pendingWords.length > 0) finished.words = segment.pendingWords.splice(0);
+    await this.emit(finished);
     this.#report(segment, false);
   }
 
@@ -133,10 +152,14 @@ export abstract class SynthesizeStream extends DuplexStream<string, SynthesisEve
     segment.audioSeconds += frameDuration(frame);
     const deltaText = segment.pendingText;
     segment.pendingText = '';
-    await this.emit({
-      type: SynthesisEventType.AUDIO,
-      audio: { requestId: this.requestId, segmentId: segment.id, frame, deltaText },
-    });
+    const audio: SynthesizedAudio = {
+      requestId: this.requestId,
+      segmentId: segment.id,
+      frame,
+      deltaText,
+    };
+    if (segment.pendingWords.length > 0) audio.words = segment.pendingWords.splice(0);
+    await this.emit({ type: SynthesisEventType.AUDIO, audio });
   }
 
   #report(segment: Segment, cancelled: boolean): void {

@@ -1,6 +1,7 @@
 import type { AudioFrame } from '@livekit/rtc-node';
 import { assertPositiveInteger } from '../audio/frames.js';
-import type { ModelEvents, TTSMetrics } from '../metrics/base.js';
+import type { ConnectionMetrics, ModelEvents, TTSMetrics } from '../metrics/base.js';
+import type { TimedWord } from '../stt/events.js';
 import { TypedEventEmitter } from '../utils/emitter.js';
 import type { ChunkedStream } from './chunked-stream.js';
 import type { SynthesizeStream } from './synthesize-stream.js';
@@ -13,6 +14,12 @@ export interface SynthesizedAudio {
   frame: AudioFrame;
   /** Text this audio begins to speak, if known: '' on most frames. */
   deltaText: string;
+  /**
+   * Words whose timings became known with this frame (from the provider's
+   * alignment), in seconds from the start of the segment's audio. Absent on
+   * most frames, and always for providers that give no alignment.
+   */
+  words?: TimedWord[];
 }
 
 export interface TTSCapabilities {
@@ -31,7 +38,7 @@ export interface SynthesizeOptions {
 }
 
 /** Text-to-speech. `synthesize()` speaks a whole text; `stream()` speaks text as it arrives. */
-export abstract class TTS extends TypedEventEmitter<ModelEvents<TTSMetrics>> {
+export abstract class TTS extends TypedEventEmitter<ModelEvents<TTSMetrics | ConnectionMetrics>> {
   /** Names the implementation in logs and metrics, e.g. `elevenlabs.TTS`. */
   abstract readonly label: string;
   readonly sampleRate: number;
