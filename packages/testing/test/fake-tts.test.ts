@@ -25,7 +25,7 @@ describe('TTS.synthesize through FakeTTS', () => {
   it('collects into one frame and reports metrics', async () => {
     const fake = new FakeTTS({ synthesize: [{ audioMs: 500 }] });
     const seen: metrics.TTSMetrics[] = [];
-    fake.on('metrics_collected', (m) => seen.push(m));
+    fake.on('metrics_collected', (m) => m.type !== 'connection' && seen.push(m));
     const frame = await fake.synthesize('Short one.').collect();
     expect(frame.samplesPerChannel).toBe(12_000);
     expect(frame.sampleRate).toBe(24_000);
@@ -46,7 +46,7 @@ describe('TTS.synthesize through FakeTTS', () => {
       synthesize: [{ audioMs: 5000, chunkMs: 20, chunkDelayMs: 60_000 }],
     });
     const seen: metrics.TTSMetrics[] = [];
-    fake.on('metrics_collected', (m) => seen.push(m));
+    fake.on('metrics_collected', (m) => m.type !== 'connection' && seen.push(m));
     const stream = fake.synthesize('A long answer that never ends.');
     const first = await stream.next();
     expect(first.done).toBe(false);
@@ -103,7 +103,7 @@ describe('SynthesizeStream through FakeTTS', () => {
       ],
     });
     const seen: metrics.TTSMetrics[] = [];
-    fake.on('metrics_collected', (m) => seen.push(m));
+    fake.on('metrics_collected', (m) => m.type !== 'connection' && seen.push(m));
     const stream = fake.stream();
     stream.pushText('Hi ');
     stream.pushText('there. ');

@@ -50,7 +50,7 @@ describe('tts.StreamAdapter with FakeTTS', () => {
     });
     const adapter = new tts.StreamAdapter({ tts: fake });
     const forwarded: metrics.TTSMetrics[] = [];
-    adapter.on('metrics_collected', (m) => forwarded.push(m));
+    adapter.on('metrics_collected', (m) => m.type !== 'connection' && forwarded.push(m));
     expect(fake.listenerCount('metrics_collected')).toBe(0);
     const stream = adapter.stream();
     expect(fake.listenerCount('metrics_collected')).toBe(1);
@@ -105,7 +105,7 @@ describe('tts.StreamAdapter with FakeTTS', () => {
     const fake = new FakeTTS({ synthesize: SENTENCES.map((text) => ({ text })) });
     const adapter = new tts.StreamAdapter({ tts: fake });
     const seen: metrics.TTSMetrics[] = [];
-    adapter.on('metrics_collected', (m) => seen.push(m));
+    adapter.on('metrics_collected', (m) => m.type !== 'connection' && seen.push(m));
     const stream = adapter.stream();
     stream.pushText(TEXT);
     stream.endInput();
