@@ -106,7 +106,7 @@ export class TestServer {
 
   get url(): string {
     const address = this.wss.address();
-    if (typeof address === 'string') throw new Error('unexpected address');
+    if (!address || typeof address === 'string') throw new Error('unexpected address');
     return `ws://127.0.0.1:${address.port}/v1/listen?token=secret-token`;
   }
 
@@ -234,3 +234,8 @@ export function socketOptions(
 }
 
 export { ReconnectingSocket };
+
+/** Timers alive now (real timers); compare before and after to find one left behind. */
+export function activeTimers(): number {
+  return process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
+}
