@@ -169,7 +169,7 @@ export async function refusingServer(
   const address = server.address();
   if (!address || typeof address === 'string') throw new Error('unexpected address');
   return {
-    url: `ws://127.0.0.1:${address.port}/v1/stream`,
+    url: `ws://127.0.0.1:${address.port}/v1/stream?token=secret-token`,
     attempts: () => attempts,
     wss,
     close: async () => {

@@ -186,6 +186,33 @@ describe('ReconnectingSocket: refused handshakes', () => {
     expect(refusing.attempts()).toBe(1);
   });
 
+  it('stops at once on 404 naming the URL without its token', async () => {
+    const logs = captureLogs();
+    const refusing = await refusingServer(() => ({ status: 404, body: 'no such path' }));
+    cleanups.push(() => refusing.close());
+    const socket = track(new ReconnectingSocket(socketOptions(refusing.url)));
+    const error = (await socket.open().catch((e: unknown) => e)) as APIStatusError;
+    expect(error.status).toBe(404);
+    expect(error.message).toContain('/v1/stream?token=%5Bredacted%5D');
+    expect(error.message).not.toContain('secret');
+    expect(JSON.stringify(logs)).not.toContain('secret');
+    expect(logs.some((r) => r.level === 40 && String(r.msg).includes('giving up'))).toBe(true);
+  });
+
+  it('counts a throw in onOpen as a failed attempt', async () => {
+    const srv = await server();
+    const options = socketOptions(srv.url, {
+      onOpen: (s) => {
+        if (s.generation === 0) throw new Error('context refused');
+      },
+    });
+    const socket = track(new ReconnectingSocket(options));
+    await socket.open();
+    expect(srv.connections).toHaveLength(2);
+    expect(options.metrics[0]!.error).toContain('onOpen failed: context refused');
+    expect(await srv.connections[0]!.closed).toBe(1006);
+  });
+
   it('lets describeRefusal decide', async () => {
     const refusing = await refusingServer((n) =>
       n === 0 ? { status: 400, body: 'busy' } : 'upgrade',

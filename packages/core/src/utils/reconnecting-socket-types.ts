@@ -29,7 +29,10 @@ export interface OpenSocket {
 export interface ReconnectingSocketOptions {
   /** Names the connection in logs, errors and metrics: `deepgram.STT`, `elevenlabs.TTS`. */
   label: string;
-  /** Builds the request of each attempt. */
+  /**
+   * Builds the request of each attempt (within the attempt's `timeoutMs`).
+   * A throw stops the socket unless it is an `APIError` with `retryable: true`.
+   */
   request: () => SocketRequest | Promise<SocketRequest>;
   /**
    * `timeoutMs` is the deadline of one connect (handshake included);
@@ -80,7 +83,11 @@ export interface ReconnectingSocketOptions {
    * the plugin forgets per-connection state (server-side contexts, time offsets).
    */
   onLost?: (error: APIError) => void;
-  /** Receives a `connection` metric per lost / reconnected / gave_up. */
+  /**
+   * Receives a `connection` metric per lost / reconnected / gave_up. `lost`
+   * comes with every scheduled retry, a failed attempt included (`attempt`
+   * counts them); `reconnected` once a connection opens after any failure.
+   */
   onMetrics?: (metrics: ConnectionMetrics) => void;
   /** Aborting closes at once, as `close()` does. */
   signal?: AbortSignal;

@@ -279,9 +279,12 @@ export class ReconnectingSocket {
           const opened = connection;
           const generation = this.#generation++;
           const lost = opened.lost.promise.then((error) => Promise.reject(error));
+          // Handled here: a drop after onOpen is the serving loop's business.
+          lost.catch(() => {});
+          const { onOpen } = this.#options;
           inOnOpen = true;
           await Promise.race([
-            this.#options.onOpen?.({ send: (data) => opened.send(data), generation }),
+            (async () => onOpen?.({ send: (data) => opened.send(data), generation }))(),
             lost,
           ]);
           inOnOpen = false;
