@@ -6,7 +6,7 @@ import { Transcriber, type TranscriberEvent } from './transcriber.js';
 import type { DeepgramConnection, DeepgramFault, DeepgramLatency } from './types.js';
 
 /** The reason the real service gives when it closes an idle stream (NET-0001). */
-export const IDLE_CLOSE_REASON =
+export const DEEPGRAM_IDLE_CLOSE_REASON =
   'Deepgram did not receive audio data or a text message within the timeout window. See https://dpgr.am/net0001';
 
 /** A `malformed` fault's frame: a result cut short, as a broken proxy would pass it on. */
@@ -163,7 +163,7 @@ export class LiveSession implements DeepgramConnection {
     this.#ending = true;
     this.#clearTimers();
     this.#sendJson(metadataMessage(this.#metadataFields()));
-    this.#enqueue(() => this.#close(1011, IDLE_CLOSE_REASON));
+    this.#enqueue(() => this.#close(1011, DEEPGRAM_IDLE_CLOSE_REASON));
   }
 
   #metadataFields() {

@@ -52,7 +52,7 @@ export interface DeepgramStandInOptions {
   audioGapMs?: number | false;
 }
 
-export const NO_LATENCY: DeepgramLatency = {
+export const DEEPGRAM_NO_LATENCY: DeepgramLatency = {
   handshakeMs: 0,
   firstInterimMs: 0,
   finalMs: 0,
@@ -61,7 +61,7 @@ export const NO_LATENCY: DeepgramLatency = {
 };
 
 /** Mid-range of the measured or documented figures (providers-wire.md 1.1 and 6.3). */
-export const REALISTIC_LATENCY: DeepgramLatency = {
+export const DEEPGRAM_REALISTIC_LATENCY: DeepgramLatency = {
   handshakeMs: 200,
   firstInterimMs: 150,
   finalMs: 200,
@@ -387,7 +387,7 @@ function slowDelay(fault: TakenFault, profileMs: number): number {
 }
 
 function resolveLatency(option: DeepgramLatencyOption | undefined): DeepgramLatency {
-  if (option === undefined || option === 'none') return { ...NO_LATENCY };
-  if (option === 'realistic') return { ...REALISTIC_LATENCY };
-  return { ...NO_LATENCY, ...option };
+  if (option === undefined || option === 'none') return { ...DEEPGRAM_NO_LATENCY };
+  if (option === 'realistic') return { ...DEEPGRAM_REALISTIC_LATENCY };
+  return { ...DEEPGRAM_NO_LATENCY, ...option };
 }
