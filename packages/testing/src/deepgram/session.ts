@@ -28,6 +28,9 @@ export interface LiveSessionOptions {
   idleTimeoutMs: number;
   /** No audio for this long (wall clock) while speech is pending counts as silence; false: never. */
   audioGapMs: number | false;
+  /** Every fault this connection took (for the record). */
+  taken: DeepgramFault[];
+  /** The ones that act once the connection is open. */
   faults: ConnectionFault[];
   takeScript(): string | undefined;
   /** Called after every change a test may wait for. */
@@ -71,7 +74,7 @@ export class LiveSession implements DeepgramConnection {
     this.requestId = options.requestId;
     this.query = options.query;
     this.headers = options.headers;
-    this.faults = options.faults.map((fault) => fault.kind);
+    this.faults = [...options.taken];
     this.#pendingFaults = [...options.faults];
     const { params } = options;
     this.#transcriber = new Transcriber({

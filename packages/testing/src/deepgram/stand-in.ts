@@ -209,6 +209,11 @@ export class DeepgramStandIn {
     this.#faults.length = 0;
   }
 
+  /** Upgrades received but not answered yet (held by the latency profile or `slow-first-byte`). */
+  heldUpgradeCount(): number {
+    return this.#upgrading.size;
+  }
+
   openConnectionCount(): number {
     return this.#sessions.filter((session) => session.open).length;
   }
@@ -276,6 +281,7 @@ export class DeepgramStandIn {
     const delayMs = slow ? slowDelay(slow, this.latency.handshakeMs) : this.latency.handshakeMs;
     if (delayMs > 0) {
       this.#upgrading.add(socket);
+      this.#waits.notify();
       await sleep(delayMs);
       this.#upgrading.delete(socket);
       if (this.#closed || socket.destroyed) return void socket.destroy();
@@ -291,6 +297,7 @@ export class DeepgramStandIn {
         latency: this.latency,
         idleTimeoutMs: this.#idleTimeoutMs,
         audioGapMs: this.#audioGapMs,
+        taken: faults.map((f) => f.fault),
         faults: faults
           .filter((f): f is TakenFault & { fault: ConnectionFault['kind'] } =>
             ['drop', 'stall', 'malformed'].includes(f.fault),
