@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { initializeLogger, log } from '@agents/core';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DeepgramStandIn } from './deepgram/index.js';
+import { ElevenLabsStandIn } from './elevenlabs/index.js';
 import { LiveKitStandIn } from './livekit/index.js';
 import { OpenAIStandIn } from './openai/index.js';
 
@@ -73,13 +74,45 @@ program
 program
   .command('deepgram')
   .description('a Deepgram stand-in: /v1/listen, live (websocket) and pre-recorded (POST)')
-  .addOption(port(8081))
+  .addOption(port(8082))
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .option('--api-key <key>', 'the only API key accepted (default: any)')
-  .action(async (opts: { port: number; host: string; apiKey?: string }) => {
+  .option('--realistic', "answer with the real service's latency (default: at once)")
+  .action(async (opts: { port: number; host: string; apiKey?: string; realistic?: boolean }) => {
     const stopped = untilSignal();
-    const server = await DeepgramStandIn.start(opts);
+    const server = await DeepgramStandIn.start({
+      port: opts.port,
+      host: opts.host,
+      apiKey: opts.apiKey,
+      latency: opts.realistic ? 'realistic' : 'none',
+    });
     log().info({ url: server.url }, 'Deepgram stand-in listening');
+    await stopped;
+    await server.close();
+  });
+
+program
+  .command('elevenlabs')
+  .description(
+    'an ElevenLabs text-to-speech stand-in: multi-stream-input and stream-input websockets, ' +
+      'HTTP speech and voices (PCM only)',
+  )
+  .addOption(port(8083))
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--api-key <key>', 'the only xi-api-key accepted (default: any)')
+  .option('--realistic', "answer with the real service's latency (default: at once)")
+  .action(async (opts: { port: number; host: string; apiKey?: string; realistic?: boolean }) => {
+    const stopped = untilSignal();
+    const server = await ElevenLabsStandIn.start({
+      port: opts.port,
+      host: opts.host,
+      apiKey: opts.apiKey,
+      latency: opts.realistic ? 'realistic' : 'none',
+    });
+    log().info(
+      { url: server.url },
+      `ElevenLabs stand-in listening; point a client at baseURL ${server.url}/v1`,
+    );
     await stopped;
     await server.close();
   });
