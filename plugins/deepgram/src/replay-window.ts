@@ -68,8 +68,14 @@ export class ReplayWindow {
         this.#bytes -= first.bytes.byteLength;
         continue;
       }
-      // Cut on a sample boundary, so that the replay starts exactly where the settled part ended.
-      const cutBytes = Math.floor(((until - first.start) * this.#bytesPerSecond) / 2) * 2;
+      // Cut on the nearest sample boundary (times come from sample counts, so rounding
+      // only undoes floating-point error), so the replay starts where the settled part ended.
+      const cutBytes = Math.round(((until - first.start) * this.#bytesPerSecond) / 2) * 2;
+      if (cutBytes >= first.bytes.byteLength) {
+        this.#entries.shift();
+        this.#bytes -= first.bytes.byteLength;
+        continue;
+      }
       if (cutBytes > 0) {
         this.#entries[0] = {
           kind: 'audio',
