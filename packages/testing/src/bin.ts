@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { initializeLogger, log } from '@agents/core';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { DeepgramStandIn } from './deepgram/index.js';
 import { LiveKitStandIn } from './livekit/index.js';
 import { OpenAIStandIn } from './openai/index.js';
 
@@ -65,6 +66,20 @@ program
     const stopped = untilSignal();
     const server = await OpenAIStandIn.start(opts);
     log().info({ url: server.url }, 'OpenAI stand-in listening');
+    await stopped;
+    await server.close();
+  });
+
+program
+  .command('deepgram')
+  .description('a Deepgram stand-in: /v1/listen, live (websocket) and pre-recorded (POST)')
+  .addOption(port(8081))
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--api-key <key>', 'the only API key accepted (default: any)')
+  .action(async (opts: { port: number; host: string; apiKey?: string }) => {
+    const stopped = untilSignal();
+    const server = await DeepgramStandIn.start(opts);
+    log().info({ url: server.url }, 'Deepgram stand-in listening');
     await stopped;
     await server.close();
   });
