@@ -43,8 +43,12 @@ export class Connection {
   readonly #init: ConnectionInit;
   readonly #socket: plugin.ReconnectingSocket;
   readonly #window: ReplayWindow;
-  /** The socket is open and has had the window replayed: audio may go straight out. */
-  #connected = false;
+  /**
+   * The open connection, once the window was replayed on it. Audio goes out through
+   * it rather than `socket.send`, so that the socket never replays audio itself: the
+   * window is the one record of what must be sent again, and nothing goes twice.
+   */
+  #live: plugin.OpenSocket | undefined;
   /** Stream time at which this connection's clock started. */
   #offset: number;
   /** Stream time at which the next audio starts. */
@@ -68,13 +72,12 @@ export class Connection {
       apiKeyName: 'DEEPGRAM_API_KEY',
       describeRefusal,
       keepalive: { intervalMs: options.keepaliveIntervalMs, message: () => KEEPALIVE },
-      // Audio waits in the replay window while down; the socket only buffers what is sent
-      // in the instant between an open and our replay, and control messages.
-      bufferLimitBytes: options.sampleRate * 2,
+      // Only control messages could wait there: audio waits in the replay window.
+      bufferLimitBytes: 64 * 1024,
       onOpen: (socket) => this.#onOpen(socket),
       onMessage: (data, isBinary) => this.#onMessage(data, isBinary),
       onLost: () => {
-        this.#connected = false;
+        this.#live = undefined;
       },
       onMetrics: init.onMetrics,
       signal: init.signal,
@@ -94,8 +97,8 @@ export class Connection {
   sendAudio(start: number, bytes: Uint8Array): void {
     this.#next = start + bytes.byteLength / 2 / this.options.sampleRate;
     const pushedOut = this.#window.addAudio(start, bytes);
-    if (this.#connected) {
-      this.#socket.send(bytes);
+    if (this.#live) {
+      this.#live.send(bytes);
       return;
     }
     if (pushedOut > 0) {
@@ -111,11 +114,11 @@ export class Connection {
 
   /** Asks Deepgram to settle what it has (Finalize); answered with a final result. */
   finalize(): void {
-    if (!this.#connected) {
+    if (!this.#live) {
       this.#window.addFinalize(this.#next);
       return;
     }
-    this.#socket.send(FINALIZE);
+    this.#live.send(FINALIZE);
     // Nothing unsettled: Deepgram may rightly say nothing, which is no stall.
     if (this.#window.hasAudio) this.#socket.expectReply(this.options.connectOptions.timeoutMs);
   }
@@ -147,7 +150,7 @@ export class Connection {
       socket.send(entry.kind === 'audio' ? entry.bytes : FINALIZE);
     }
     this.#lostWhileDown = 0;
-    this.#connected = true;
+    this.#live = socket;
   }
 
   #onMessage(data: string | Uint8Array, isBinary: boolean): void {
