@@ -1,4 +1,4 @@
-import { log, type metrics, plugin, type stt } from '@agents/core';
+import { log, type metrics, plugin, type stt, utils } from '@agents/core';
 import { describeRefusal } from './errors.js';
 import { liveURL, type ResolvedOptions } from './options.js';
 import { ReplayWindow } from './replay-window.js';
@@ -54,6 +54,8 @@ export class Connection {
   /** Stream time at which the next audio starts. */
   #next: number;
   #lostWhileDown = 0;
+  /** Resolves when the next connection is live. */
+  #whenLive = new utils.Future<void>();
 
   constructor(init: ConnectionInit) {
     this.#init = init;
@@ -78,6 +80,7 @@ export class Connection {
       onMessage: (data, isBinary) => this.#onMessage(data, isBinary),
       onLost: () => {
         this.#live = undefined;
+        if (this.#whenLive.done) this.#whenLive = new utils.Future<void>();
       },
       onMetrics: init.onMetrics,
       signal: init.signal,
@@ -91,6 +94,17 @@ export class Connection {
 
   open(): Promise<void> {
     return this.#socket.open();
+  }
+
+  /**
+   * Undefined when `seconds` more audio can be taken without losing any; otherwise
+   * a promise that settles once the connection is live (or over). Audio faster than
+   * real time (a file) waits here while connecting instead of overflowing the
+   * window; live audio backs up into the stream's input, which drops it, bounded.
+   */
+  roomFor(seconds: number): Promise<void> | undefined {
+    if (this.#live || this.#window.seconds + seconds <= REPLAY_WINDOW_SECONDS) return undefined;
+    return Promise.race([this.#whenLive.promise, this.#socket.done]);
   }
 
   /** Sends 16-bit mono PCM that starts at stream time `start`. */
@@ -151,6 +165,7 @@ export class Connection {
     }
     this.#lostWhileDown = 0;
     this.#live = socket;
+    this.#whenLive.resolve();
   }
 
   #onMessage(data: string | Uint8Array, isBinary: boolean): void {

@@ -105,6 +105,10 @@ export class DeepgramSpeechStream extends stt.SpeechStream {
         this.#sendChunk();
         this.#connection.finalize();
       } else {
+        const wait = this.#connection.roomFor(
+          item.samplesPerChannel / this.#sampleRate + CHUNK_SECONDS,
+        );
+        if (wait) await wait;
         this.#addFrame(item);
       }
     }
