@@ -127,13 +127,13 @@ describe('deepgram.STT stream, against the stand-in', () => {
     expect(dg.openConnectionCount()).toBe(0);
   });
 
-  it('a drop and reconnect loses no audio within the buffer: the utterance comes out whole, at the right times', async () => {
-    dg.scriptTranscripts(...SCRIPT);
+  it('a drop and reconnect loses no audio within the buffer: the utterances come out whole, at the right times', async () => {
+    // Unscripted: the stand-in's words follow each region's length, so both runs must agree
+    // word for word in timing, whichever results the drop cut off (a final in flight is
+    // transcribed again from the replay).
     const clean = ofType(await transcribeFixture(model().stream()), END_OF_SPEECH);
+    expect(clean).toHaveLength(3);
 
-    // The dropped connection has taken the second sentence's script by the time it drops;
-    // the new one hears that sentence again, from the replay, and takes the next script.
-    dg.scriptTranscripts(SCRIPT[0]!, SCRIPT[1]!, SCRIPT[1]!, SCRIPT[2]!);
     // Mid-way through the second sentence.
     dg.injectFault('drop', { afterAudioMs: (SPEECH_REGIONS[1]![0] + 0.6) * 1000 });
     const connectionsBefore = dg.connections.length;
@@ -144,17 +144,20 @@ describe('deepgram.STT stream, against the stand-in', () => {
     const events = collect(stream);
     await feed(stream, slice(SPEECH));
     // Live audio keeps coming while the connection is back: the drop is mid-stream, not
-    // mid-ending (the socket does not reconnect to finish an end; see the report).
+    // mid-ending (the socket does not reconnect to finish an end).
     await dg.waitUntil(() => dg.connections[connectionsBefore + 1], 'the reconnection');
     stream.endInput();
-    const dropped = ofType(await events, END_OF_SPEECH);
+    const all = await events;
+    const dropped = ofType(all, END_OF_SPEECH);
 
     expect(dg.connections.length - connectionsBefore).toBe(2);
     expect(metrics).toEqual(['lost', 'reconnected']);
-    expect(dropped.map((e) => e.alternatives[0]?.text)).toEqual(SCRIPT);
+    expect(ofType(all, START_OF_SPEECH)).toHaveLength(3);
+    expect(dropped).toHaveLength(3);
     dropped.forEach((end, i) => {
       const a = end.alternatives[0]!;
       const b = clean[i]!.alternatives[0]!;
+      expect(a.text).not.toBe('');
       expect(a.startTime).toBeCloseTo(b.startTime, 2);
       expect(a.endTime).toBeCloseTo(b.endTime, 2);
       expect(a.words!.map((w) => w.startTime)).toEqual(
