@@ -1,6 +1,6 @@
 import { DeepgramClient } from '@deepgram/sdk';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DeepgramStandIn, scaledMs } from '../src/index.js';
+import { DEEPGRAM_IDLE_CLOSE_REASON, DeepgramStandIn, scaledMs } from '../src/index.js';
 import {
   chunks,
   EDGE_TOLERANCE_S,
@@ -137,7 +137,103 @@ describe('@deepgram/sdk against the stand-in: live', () => {
   });
 });
 
+describe('@deepgram/sdk against the stand-in: live failures', () => {
+  it('a bad key: the 401 reaches the SDK as a close then an error, and it does not retry', async () => {
+    const { socket, closed, errors } = await connectSdk(
+      { encoding: 'linear16', sample_rate: 16000 },
+      'wrong-key',
+    );
+    await expect(within(socket.waitForOpen(), 'refusal')).rejects.toThrow(/401/);
+    expect((await within(closed, 'close')).code).toBe(1000);
+    expect(errors.map((e) => e.message).join()).toMatch(/401/);
+    expect(dg.refusedUpgrades.map((r) => r.status)).toEqual([401]);
+    expect(dg.connections).toHaveLength(0);
+    socket.close();
+  });
+
+  it('Finalize gives a from_finalize final; the idle timeout closes 1011 after Metadata', async () => {
+    await dg.close();
+    dg = await DeepgramStandIn.start({ apiKey: KEY, idleTimeoutMs: scaledMs(500) });
+    const { socket, messages, closed } = await connectSdk({
+      encoding: 'linear16',
+      sample_rate: 16000,
+      interim_results: 'true',
+      reconnectAttempts: 0,
+    });
+    await within(socket.waitForOpen(), 'open');
+    socket.sendMedia(SPEECH_PCM.subarray(0, 16000 * 2 * 2));
+    socket.sendFinalize({ type: 'Finalize' });
+    const close = await within(closed, 'idle close');
+    expect(close.code).toBe(1011);
+    expect(close.reason).toBe(DEEPGRAM_IDLE_CLOSE_REASON);
+    const finalized = messages.find(
+      (m): m is Results => m.type === 'Results' && (m as Results).from_finalize,
+    );
+    // Two seconds of audio: 1.4 s of the first sentence, 4 words at 2.5 words/s (no punctuate asked).
+    expect(finalized?.channel.alternatives[0]?.transcript).toBe('alpha bravo charlie delta');
+    expect(messages.at(-1)?.type).toBe('Metadata');
+  });
+});
+
 describe('@deepgram/sdk against the stand-in: pre-recorded', () => {
+  it('a bad key gives the SDK a 401 error with the service body', async () => {
+    const client = new DeepgramClient({ apiKey: 'wrong-key', baseUrl: dg.url });
+    const error = await client.listen.v1.media
+      .transcribeFile(SPEECH_WAV, { model: 'nova-3' } as never)
+      .then(
+        () => undefined,
+        (e: unknown) => e as { statusCode?: number; body?: unknown },
+      );
+    expect(error?.statusCode).toBe(401);
+    expect(error?.body).toMatchObject({
+      err_code: 'INVALID_AUTH',
+      err_msg: 'Invalid credentials.',
+    });
+  });
+
+  it('refuses a URL body with 400: the stand-in has no internet', async () => {
+    const client = new DeepgramClient({ apiKey: KEY, baseUrl: dg.url });
+    const error = await client.listen.v1.media
+      .transcribeUrl({ url: 'https://example.com/a.wav', model: 'nova-3' } as never)
+      .then(
+        () => undefined,
+        (e: unknown) => e as { statusCode?: number; body?: { err_msg?: string } },
+      );
+    expect(error?.statusCode).toBe(400);
+    expect(error?.body?.err_msg).toMatch(/no internet access/);
+  });
+
+  it('gives scripted transcripts to the regions of a WAV upload', async () => {
+    dg.scriptTranscripts('Hello there.');
+    const client = new DeepgramClient({ apiKey: KEY, baseUrl: dg.url });
+    const response = (await client.listen.v1.media.transcribeFile(SPEECH_WAV, {
+      model: 'nova-3',
+      smart_format: true,
+    } as never)) as unknown as { results: { channels: Results['channel'][] } };
+    const alternative = response.results.channels[0]?.alternatives[0];
+    expect(alternative?.transcript).toBe('Hello there. Alpha bravo charlie. Alpha bravo charlie.');
+    expect(alternative?.words[1]).toMatchObject({ word: 'there', punctuated_word: 'there.' });
+  });
+
+  // The SDK's pre-recorded request has no sample_rate field, so raw PCM goes through fetch.
+  it('transcribes raw linear16 given encoding and sample_rate, and asks for sample_rate without it', async () => {
+    const post = (query: string) =>
+      fetch(`${dg.url}/v1/listen?${query}`, {
+        method: 'POST',
+        headers: { Authorization: `Token ${KEY}`, 'Content-Type': 'application/octet-stream' },
+        body: SPEECH_PCM,
+      });
+    const ok = await post('model=nova-3&encoding=linear16&sample_rate=16000');
+    expect(ok.status).toBe(200);
+    const body = (await ok.json()) as { results: { channels: Results['channel'][] } };
+    expect(body.results.channels[0]?.alternatives[0]?.transcript).toBe(
+      'alpha bravo charlie delta alpha bravo charlie alpha bravo charlie',
+    );
+    const refused = await post('model=nova-3&encoding=linear16');
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { err_msg: string }).err_msg).toMatch(/sample_rate/);
+  });
+
   it('transcribes a WAV file per speech region', async () => {
     const client = new DeepgramClient({ apiKey: KEY, baseUrl: dg.url });
     const response = (await client.listen.v1.media.transcribeFile(SPEECH_WAV, {

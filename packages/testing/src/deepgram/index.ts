@@ -1,9 +1,9 @@
-export { IDLE_CLOSE_REASON } from './session.js';
+export { DEEPGRAM_IDLE_CLOSE_REASON } from './session.js';
 export {
+  DEEPGRAM_NO_LATENCY,
+  DEEPGRAM_REALISTIC_LATENCY,
   DeepgramStandIn,
   type DeepgramStandInOptions,
-  NO_LATENCY as DEEPGRAM_NO_LATENCY,
-  REALISTIC_LATENCY as DEEPGRAM_REALISTIC_LATENCY,
 } from './stand-in.js';
 export type {
   DeepgramConnection,

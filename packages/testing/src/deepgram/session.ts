@@ -6,7 +6,7 @@ import { Transcriber, type TranscriberEvent } from './transcriber.js';
 import type { DeepgramConnection, DeepgramFault, DeepgramLatency } from './types.js';
 
 /** The reason the real service gives when it closes an idle stream (NET-0001). */
-export const IDLE_CLOSE_REASON =
+export const DEEPGRAM_IDLE_CLOSE_REASON =
   'Deepgram did not receive audio data or a text message within the timeout window. See https://dpgr.am/net0001';
 
 /** A `malformed` fault's frame: a result cut short, as a broken proxy would pass it on. */
@@ -28,6 +28,9 @@ export interface LiveSessionOptions {
   idleTimeoutMs: number;
   /** No audio for this long (wall clock) while speech is pending counts as silence; false: never. */
   audioGapMs: number | false;
+  /** Every fault this connection took (for the record). */
+  taken: DeepgramFault[];
+  /** The ones that act once the connection is open. */
   faults: ConnectionFault[];
   takeScript(): string | undefined;
   /** Called after every change a test may wait for. */
@@ -71,7 +74,7 @@ export class LiveSession implements DeepgramConnection {
     this.requestId = options.requestId;
     this.query = options.query;
     this.headers = options.headers;
-    this.faults = options.faults.map((fault) => fault.kind);
+    this.faults = [...options.taken];
     this.#pendingFaults = [...options.faults];
     const { params } = options;
     this.#transcriber = new Transcriber({
@@ -163,7 +166,7 @@ export class LiveSession implements DeepgramConnection {
     this.#ending = true;
     this.#clearTimers();
     this.#sendJson(metadataMessage(this.#metadataFields()));
-    this.#enqueue(() => this.#close(1011, IDLE_CLOSE_REASON));
+    this.#enqueue(() => this.#close(1011, DEEPGRAM_IDLE_CLOSE_REASON));
   }
 
   #metadataFields() {

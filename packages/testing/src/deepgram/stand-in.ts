@@ -52,7 +52,7 @@ export interface DeepgramStandInOptions {
   audioGapMs?: number | false;
 }
 
-export const NO_LATENCY: DeepgramLatency = {
+export const DEEPGRAM_NO_LATENCY: DeepgramLatency = {
   handshakeMs: 0,
   firstInterimMs: 0,
   finalMs: 0,
@@ -61,7 +61,7 @@ export const NO_LATENCY: DeepgramLatency = {
 };
 
 /** Mid-range of the measured or documented figures (providers-wire.md 1.1 and 6.3). */
-export const REALISTIC_LATENCY: DeepgramLatency = {
+export const DEEPGRAM_REALISTIC_LATENCY: DeepgramLatency = {
   handshakeMs: 200,
   firstInterimMs: 150,
   finalMs: 200,
@@ -209,6 +209,11 @@ export class DeepgramStandIn {
     this.#faults.length = 0;
   }
 
+  /** Upgrades received but not answered yet (held by the latency profile or `slow-first-byte`). */
+  heldUpgradeCount(): number {
+    return this.#upgrading.size;
+  }
+
   openConnectionCount(): number {
     return this.#sessions.filter((session) => session.open).length;
   }
@@ -276,6 +281,7 @@ export class DeepgramStandIn {
     const delayMs = slow ? slowDelay(slow, this.latency.handshakeMs) : this.latency.handshakeMs;
     if (delayMs > 0) {
       this.#upgrading.add(socket);
+      this.#waits.notify();
       await sleep(delayMs);
       this.#upgrading.delete(socket);
       if (this.#closed || socket.destroyed) return void socket.destroy();
@@ -291,6 +297,7 @@ export class DeepgramStandIn {
         latency: this.latency,
         idleTimeoutMs: this.#idleTimeoutMs,
         audioGapMs: this.#audioGapMs,
+        taken: faults.map((f) => f.fault),
         faults: faults
           .filter((f): f is TakenFault & { fault: ConnectionFault['kind'] } =>
             ['drop', 'stall', 'malformed'].includes(f.fault),
@@ -387,7 +394,7 @@ function slowDelay(fault: TakenFault, profileMs: number): number {
 }
 
 function resolveLatency(option: DeepgramLatencyOption | undefined): DeepgramLatency {
-  if (option === undefined || option === 'none') return { ...NO_LATENCY };
-  if (option === 'realistic') return { ...REALISTIC_LATENCY };
-  return { ...NO_LATENCY, ...option };
+  if (option === undefined || option === 'none') return { ...DEEPGRAM_NO_LATENCY };
+  if (option === 'realistic') return { ...DEEPGRAM_REALISTIC_LATENCY };
+  return { ...DEEPGRAM_NO_LATENCY, ...option };
 }

@@ -199,7 +199,7 @@ export class Transcriber {
     const words = region.words.piece(region.pieceStart, region.lastLoud, true, true);
     endSentence(words);
     this.#take(words);
-    this.#speechEnd = Math.min(region.lastLoud, now);
+    if (this.#endpointS !== undefined) this.#speechEnd = Math.min(region.lastLoud, now);
     this.#utteranceEndDue = true;
   }
 
