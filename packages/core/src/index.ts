@@ -7,6 +7,7 @@
  */
 export * as audio from './audio/index.js';
 export * as cli from './cli/index.js';
+export * as codecs from './codecs/index.js';
 export {
   APIConnectionError,
   APIError,

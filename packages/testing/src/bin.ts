@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { initializeLogger, log } from '@agents/core';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { ElevenLabsStandIn } from './elevenlabs/index.js';
 import { LiveKitStandIn } from './livekit/index.js';
 import { OpenAIStandIn } from './openai/index.js';
 
@@ -65,6 +66,32 @@ program
     const stopped = untilSignal();
     const server = await OpenAIStandIn.start(opts);
     log().info({ url: server.url }, 'OpenAI stand-in listening');
+    await stopped;
+    await server.close();
+  });
+
+program
+  .command('elevenlabs')
+  .description(
+    'an ElevenLabs text-to-speech stand-in: multi-stream-input and stream-input websockets, ' +
+      'HTTP speech and voices (PCM only)',
+  )
+  .addOption(port(8081))
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--api-key <key>', 'the only xi-api-key accepted (default: any)')
+  .option('--realistic', "answer with the real service's latency (default: at once)")
+  .action(async (opts: { port: number; host: string; apiKey?: string; realistic?: boolean }) => {
+    const stopped = untilSignal();
+    const server = await ElevenLabsStandIn.start({
+      port: opts.port,
+      host: opts.host,
+      apiKey: opts.apiKey,
+      latency: opts.realistic ? 'realistic' : 'none',
+    });
+    log().info(
+      { url: server.url },
+      `ElevenLabs stand-in listening; point a client at baseURL ${server.url}/v1`,
+    );
     await stopped;
     await server.close();
   });

@@ -1,3 +1,4 @@
+export * from './elevenlabs/index.js';
 export * from './fakes/index.js';
 export { type FileFault, type FileRequest, FileServer } from './file-server.js';
 export * from './livekit/index.js';
