@@ -44,6 +44,12 @@ export class Context {
 let contextCounter = 0;
 
 /**
+ * Contexts the service allows per socket; a sixth gets an error without a
+ * context id and the socket closed, which would fail every stream on it.
+ */
+export const MAX_CONTEXTS = 5;
+
+/**
  * The websocket to `multi-stream-input` that every stream of a TTS shares:
  * opened at the first context, kept warm between replies, one context per
  * segment. It is the only place that knows about connections: streams see
@@ -59,7 +65,12 @@ export class Connection {
   readonly #socket: plugin.ReconnectingSocket;
   readonly #contexts = new Map<string, Context>();
   readonly #keepaliveMs: number;
-  #generation = -1;
+  /**
+   * The open connection, from `onOpen` until it is lost. Every message goes
+   * through it, never through the socket's replay buffer: contexts replay
+   * their own text, and a message the buffer also replayed would be spoken twice.
+   */
+  #wire: plugin.OpenSocket | undefined;
   #retiring = false;
   #dead = false;
 
@@ -82,8 +93,8 @@ export class Connection {
           return Array.isArray(value) ? value[0] : value;
         }),
       keepalive: { intervalMs: this.#keepaliveMs, message: () => this.#keepalive() },
-      // Contexts replay their own text (onOpen); nothing is sent while the socket is down.
-      bufferLimitBytes: 64 * 1024,
+      // Unused: contexts replay their own text (onOpen), and nothing is sent while down.
+      bufferLimitBytes: 0,
       onOpen: (socket) => this.#onOpen(socket),
       onMessage: (data) => this.#onMessage(data),
       onLost: () => this.#onLost(),
@@ -103,17 +114,17 @@ export class Connection {
     return this.#dead;
   }
 
-  /** False once closed, given up, or replaced: new contexts need a new connection. */
+  /** False once closed, given up, replaced or full: new contexts need a new connection. */
   get usable(): boolean {
-    return !this.#dead && !this.#retiring;
+    return !this.#dead && !this.#retiring && this.#contexts.size < MAX_CONTEXTS;
   }
 
   openContext(deliver: (event: ContextEvent) => void): Context {
     if (!this.usable) throw new Error('openContext() on a connection that is not usable');
     const context = new Context(`ctx_${++contextCounter}_${Date.now().toString(36)}`, deliver);
     this.#contexts.set(context.id, context);
-    if (this.#socket.state === 'open') {
-      context.generation = this.#generation;
+    if (this.#wire) {
+      context.generation = this.#wire.generation;
       this.#send(context, openContextMessage(context.id, this.options));
     }
     return context;
@@ -159,7 +170,8 @@ export class Connection {
     this.#dead = true;
     const reason = new APIConnectionError(`${this.#label} was closed`, { retryable: false });
     this.#failAll(reason);
-    if (this.#socket.state === 'open') {
+    // Ended cleanly only on a live connection: while down, there is nothing to wait for.
+    if (this.#wire) {
       await this.#socket.end({
         finalMessage: CLOSE_SOCKET_MESSAGE,
         timeoutMs: this.options.connect.timeoutMs,
@@ -170,17 +182,17 @@ export class Connection {
   }
 
   #isLive(context: Context): boolean {
-    return this.#socket.state === 'open' && context.generation === this.#generation;
+    return this.#wire !== undefined && context.generation === this.#wire.generation;
   }
 
   #send(context: Context, message: string): void {
     context.lastSentAt = performance.now();
-    this.#socket.send(message);
+    this.#wire?.send(message);
     // A context waiting on its LLM while another one talks still needs its clock reset.
     for (const other of this.#contexts.values()) {
       if (other !== context && this.#needsKeepalive(other, context.lastSentAt)) {
         other.lastSentAt = context.lastSentAt;
-        this.#socket.send(keepaliveMessage(other.id));
+        this.#wire?.send(keepaliveMessage(other.id));
       }
     }
   }
@@ -201,7 +213,7 @@ export class Connection {
     const now = performance.now();
     for (const context of waiting.slice(1)) {
       context.lastSentAt = now;
-      this.#socket.send(keepaliveMessage(context.id));
+      this.#wire?.send(keepaliveMessage(context.id));
     }
     const first = waiting[0];
     if (!first) return undefined;
@@ -210,7 +222,7 @@ export class Connection {
   }
 
   #onOpen(socket: plugin.OpenSocket): void {
-    this.#generation = socket.generation;
+    this.#wire = socket;
     for (const context of [...this.#contexts.values()]) {
       const messages = this.#replay(context);
       if (!messages) continue;
@@ -261,6 +273,7 @@ export class Connection {
   }
 
   #onLost(): void {
+    this.#wire = undefined;
     for (const context of this.#contexts.values()) context.generation = -1;
     // Nobody is waiting: let it go rather than keep a connection alive for nothing
     // (the service closes an idle one after inactivityTimeout); the next stream opens another.

@@ -105,7 +105,12 @@ export class TTS extends tts.TTS {
     if (this.#closed) throw new utils.StreamClosedError(`${LABEL} was closed`);
     for (const old of this.#retired) if (old.closed) this.#retired.delete(old);
     if (!this.#connection?.usable) {
-      if (this.#connection) this.#retired.add(this.#connection);
+      // Replaced when it failed, or when it is full: the full one ends once its
+      // contexts have (more than MAX_CONTEXTS at once is rare: simultaneous streams).
+      if (this.#connection) {
+        this.#connection.retire();
+        this.#retired.add(this.#connection);
+      }
       this.#connection = new Connection(this.#options, this);
     }
     return this.#connection;
