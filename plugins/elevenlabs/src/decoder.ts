@@ -1,3 +1,4 @@
+import { codecs } from '@agents/core';
 import type { AudioFrame } from '@livekit/rtc-node';
 import { isMp3, sampleRateOf, type TTSEncoding } from './models.js';
 
@@ -34,14 +35,44 @@ class PcmPassThrough implements AudioDecoder {
   close(): void {}
 }
 
-export function createDecoder(encoding: TTSEncoding): AudioDecoder {
-  if (isMp3(encoding)) throw mp3Unsupported(encoding);
-  return new PcmPassThrough(sampleRateOf(encoding));
+/**
+ * MP3 as a stream: frames come out as soon as the bytes complete them (a
+ * message may complete none). The decoder is made at the first bytes, so a
+ * segment that never gets audio never loads it.
+ */
+class Mp3Frames implements AudioDecoder {
+  readonly #sampleRate: number;
+  #decoder: Promise<codecs.Mp3Decoder> | undefined;
+  #closed = false;
+
+  constructor(sampleRate: number) {
+    this.#sampleRate = sampleRate;
+  }
+
+  async decode(chunk: Uint8Array): Promise<Decoded> {
+    this.#decoder ??= codecs.Mp3Decoder.create({ sampleRate: this.#sampleRate, numChannels: 1 });
+    const decoder = await this.#decoder;
+    return framesOf(this.#closed ? [] : decoder.push(chunk));
+  }
+
+  async flush(): Promise<Decoded> {
+    if (!this.#decoder || this.#closed) return framesOf([]);
+    return framesOf((await this.#decoder).flush());
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#decoder?.then((d) => d.close()).catch(() => {});
+  }
 }
 
-export function mp3Unsupported(encoding: TTSEncoding): Error {
-  return new TypeError(
-    `elevenlabs.TTS: encoding ${encoding} needs the MP3 decoder of @agents/core, which this ` +
-      'version does not have yet; use a pcm_* encoding (pcm_24000 is the default)',
-  );
+function framesOf(frames: AudioFrame[]): Decoded {
+  let durationMs = 0;
+  for (const frame of frames) durationMs += (frame.samplesPerChannel / frame.sampleRate) * 1000;
+  return { audio: frames, durationMs };
+}
+
+export function createDecoder(encoding: TTSEncoding): AudioDecoder {
+  const sampleRate = sampleRateOf(encoding);
+  return isMp3(encoding) ? new Mp3Frames(sampleRate) : new PcmPassThrough(sampleRate);
 }

@@ -1,4 +1,4 @@
-import { APIConnectionError, APIError, utils } from '@agents/core';
+import { APIConnectionError, APIError, codecs, utils } from '@agents/core';
 import { httpError } from './errors.js';
 import type { Voice } from './models.js';
 import type { ResolvedOptions } from './options.js';
@@ -6,6 +6,11 @@ import type { ResolvedOptions } from './options.js';
 /** fetch failures as typed errors: our deadline, a broken connection, or an API error as is. */
 export function toAPIError(error: unknown, deadline: utils.IdleDeadline): Error {
   if (error instanceof APIError) return error;
+  if (error instanceof codecs.Mp3DecodeError) {
+    return new APIError(`ElevenLabs sent audio that does not decode: ${error.message}`, {
+      cause: error,
+    });
+  }
   if (deadline.timedOut) return deadline.timeoutError(error);
   const reason = utils.errorMessage(error);
   return new APIConnectionError(`could not reach ElevenLabs (${reason})`, { cause: error });

@@ -1,9 +1,9 @@
 import { tts, utils } from '@agents/core';
 import { ElevenLabsChunkedStream } from './chunked.js';
 import { Connection } from './connection.js';
-import { type AudioDecoder, createDecoder, mp3Unsupported } from './decoder.js';
+import { type AudioDecoder, createDecoder } from './decoder.js';
 import { listVoices } from './http.js';
-import { isMp3, sampleRateOf, type TTSEncoding, type Voice } from './models.js';
+import { sampleRateOf, type TTSEncoding, type Voice } from './models.js';
 import {
   type ResolvedOptions,
   resolveOptions,
@@ -31,7 +31,6 @@ export class TTS extends tts.TTS {
 
   constructor(options: TTSOptions = {}) {
     const resolved = resolveOptions(options, LABEL);
-    if (isMp3(resolved.encoding)) throw mp3Unsupported(resolved.encoding);
     super({
       sampleRate: sampleRateOf(resolved.encoding),
       numChannels: 1,

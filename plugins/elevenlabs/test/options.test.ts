@@ -50,8 +50,9 @@ describe('TTS options', () => {
     expect(create(options)).toThrow(name);
   });
 
-  it('rejects an MP3 encoding with a message that says what to use instead', () => {
-    expect(create({ encoding: 'mp3_44100_128' })).toThrow(/pcm_24000/);
+  it('takes the MP3 encodings, at the rate in their name', () => {
+    expect(new TTS({ apiKey: 'k', encoding: 'mp3_22050_32' }).sampleRate).toBe(22_050);
+    expect(new TTS({ apiKey: 'k', encoding: 'mp3_44100_128' }).sampleRate).toBe(44_100);
   });
 
   it('checks updateOptions() values the same way', () => {
