@@ -6,12 +6,14 @@ import { dispose } from '@livekit/rtc-node';
 import type { Row, Suite } from './measure.js';
 import { burstSuite } from './suites/burst.js';
 import { coreSuite } from './suites/core.js';
+import { elevenlabsSuite } from './suites/elevenlabs.js';
 import { openaiSuite } from './suites/openai.js';
 import { tokenizeSuite } from './suites/tokenize.js';
 import { vadSuite } from './suites/vad.js';
 import { workerSuite } from './suites/worker.js';
 
 const suites: Suite[] = [coreSuite, tokenizeSuite, vadSuite, openaiSuite, workerSuite, burstSuite];
+suites.push(elevenlabsSuite);
 
 // Warnings (e.g. a VAD falling behind on purpose) would mix into the table.
 initializeLogger({ level: process.env.LOG_LEVEL ?? 'error', pretty: false });

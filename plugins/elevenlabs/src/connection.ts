@@ -200,6 +200,21 @@ export class Connection {
   #sendEnd(context: Context): void {
     this.#send(context, textMessage(context.id, '', true));
     this.#send(context, closeContextMessage(context.id));
+    this.#expectAudio();
+  }
+
+  /**
+   * While a context waits for its audio, a service that goes silent for
+   * `connectOptions.timeoutMs` counts as a dropped connection (reconnect,
+   * then replay or resume), instead of a stream that hangs.
+   */
+  #expectAudio(): void {
+    for (const context of this.#contexts.values()) {
+      if (context.ended && this.#isLive(context)) {
+        this.#socket.expectReply(this.options.connect.timeoutMs);
+        return;
+      }
+    }
   }
 
   #needsKeepalive(context: Context, now: number): boolean {
@@ -230,6 +245,7 @@ export class Connection {
       context.lastSentAt = performance.now();
       for (const message of messages) socket.send(message);
     }
+    this.#expectAudio();
   }
 
   /**
@@ -317,6 +333,8 @@ export class Connection {
       this.#contexts.delete(context.id);
       context.deliver({ type: 'final' });
     }
+    // Any message disarmed the deadline; audio still owed arms it again.
+    this.#expectAudio();
   }
 
   #fail(context: Context, error: APIError): void {

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { APIError, tts } from '@agents/core';
+import { APIConnectionError, APIError, tts } from '@agents/core';
 import { describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { TTS } from '../src/index.js';
@@ -76,6 +76,41 @@ describe('an error the service reports for one context', () => {
     } finally {
       await model.close();
       await server.close();
+    }
+  });
+});
+
+describe('a drop after audio that came without the alignment over the text as sent', () => {
+  it('fails the stream with a retryable APIConnectionError rather than repeat or skip words', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    wss.on('connection', (ws) => {
+      ws.on('message', (raw) => {
+        const m = JSON.parse(raw.toString()) as Record<string, unknown>;
+        if (m.close_socket) return ws.close(1000);
+        if (!m.close_context) return;
+        // Audio, but no `alignment`: where it stopped in the text is unknown. Then cut.
+        ws.send(JSON.stringify({ audio: Buffer.alloc(4800).toString('base64'), contextId: m.context_id }));
+        setTimeout(() => ws.terminate(), 20);
+      });
+    });
+    const { port } = wss.address() as AddressInfo;
+    const model = new TTS({
+      apiKey: 'k',
+      baseURL: `http://127.0.0.1:${port}/v1`,
+      connectOptions: { retryIntervalMs: 10 },
+    });
+    try {
+      const stream = model.stream();
+      stream.pushText('Some words to say.');
+      stream.endInput();
+      const error = await readSegments(stream).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(APIConnectionError);
+      expect((error as APIError).retryable).toBe(true);
+      expect((error as Error).message).toMatch(/cannot resume/);
+    } finally {
+      await model.close();
+      await new Promise((resolve) => wss.close(resolve));
     }
   });
 });

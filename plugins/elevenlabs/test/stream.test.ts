@@ -1,4 +1,5 @@
-import { APIStatusError } from '@agents/core';
+import { APIConnectionError, APIStatusError } from '@agents/core';
+import { scaledMs } from '@agents/testing';
 import { describe, expect, it } from 'vitest';
 import { readSegments, setup, syntheticSeconds, textByContext, until } from './helpers.js';
 
@@ -158,6 +159,42 @@ describe('TTS.stream() against the ElevenLabs stand-in', () => {
       );
     },
   );
+
+  it('treats a service that stalls mid-reply as a drop, and resumes', async () => {
+    await using env = await setup(
+      { latency: { chunkIntervalMs: 5 } },
+      { connectOptions: { retryIntervalMs: 20, timeoutMs: scaledMs(1000) } },
+    );
+    env.el.injectFault('stall', { afterAudioMs: 1000 });
+    const stream = env.model.stream();
+    stream.pushText(REPLY);
+    stream.endInput();
+    const [segment] = await readSegments(stream);
+    expect(segment!.words.map((w) => w.text)).toEqual(words(REPLY));
+    expect(segment!.seconds).toBeCloseTo(syntheticSeconds(REPLY), 1);
+    expect(env.el.connections).toHaveLength(2);
+  });
+
+  it('fails the stream with a retryable error once reconnects run out', async () => {
+    await using env = await setup(
+      {},
+      { connectOptions: { maxRetry: 2, retryIntervalMs: 10, timeoutMs: scaledMs(5000) } },
+    );
+    env.el.injectFault('drop', { afterAudioMs: 0, times: 10 });
+    const stream = env.model.stream();
+    stream.pushText(REPLY);
+    stream.endInput();
+    const error = await readSegments(stream).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(APIConnectionError);
+    expect((error as APIConnectionError).retryable).toBe(true);
+    // The first connection and two retries; then the next stream starts afresh.
+    expect(env.el.connections).toHaveLength(3);
+    env.el.clearFaults();
+    const next = env.model.stream();
+    next.pushText(SECOND);
+    next.endInput();
+    expect((await readSegments(next)).map((s) => s.text)).toEqual([SECOND]);
+  });
 
   it.each(['http-401', 'close-1008'] as const)(
     'fails with a non-retryable error naming ELEVEN_API_KEY on a wrong key (%s)',
