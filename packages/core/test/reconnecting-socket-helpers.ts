@@ -106,7 +106,7 @@ export class TestServer {
 
   get url(): string {
     const address = this.wss.address();
-    if (typeof address === 'string') throw new Error('unexpected address');
+    if (!address || typeof address === 'string') throw new Error('unexpected address');
     return `ws://127.0.0.1:${address.port}/v1/listen?token=secret-token`;
   }
 
@@ -169,7 +169,7 @@ export async function refusingServer(
   const address = server.address();
   if (!address || typeof address === 'string') throw new Error('unexpected address');
   return {
-    url: `ws://127.0.0.1:${address.port}/v1/stream`,
+    url: `ws://127.0.0.1:${address.port}/v1/stream?token=secret-token`,
     attempts: () => attempts,
     wss,
     close: async () => {
@@ -234,3 +234,8 @@ export function socketOptions(
 }
 
 export { ReconnectingSocket };
+
+/** Timers alive now (real timers); compare before and after to find one left behind. */
+export function activeTimers(): number {
+  return process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
+}

@@ -4,6 +4,7 @@ import { APIConnectionError, APIStatusError, APITimeoutError } from '../src/erro
 import { initializeLogger } from '../src/log.js';
 import { StreamClosedError } from '../src/utils/async-stream.js';
 import {
+  activeTimers,
   captureLogs,
   ReconnectingSocket,
   refusingServer,
@@ -35,6 +36,7 @@ function track(socket: ReconnectingSocket): ReconnectingSocket {
 
 describe('ReconnectingSocket: connecting', () => {
   it('opens, sends and receives, and close() leaves no socket behind', async () => {
+    const timers = activeTimers();
     const srv = await server((c) => c.ws.on('message', (data) => c.ws.send(`echo:${data}`)));
     const generations: number[] = [];
     const options = socketOptions(srv.url, {
@@ -71,6 +73,7 @@ describe('ReconnectingSocket: connecting', () => {
     await socket.done;
     expect(await conn.closed).toBe(1000);
     expect(srv.openClients).toBe(0);
+    expect(activeTimers()).toBeLessThanOrEqual(timers);
     expect(() => socket.send('late')).toThrow(StreamClosedError);
   });
 
@@ -99,6 +102,7 @@ describe('ReconnectingSocket: connecting', () => {
 
   it('counts a connection that opens and drops at once as a failure: gives up after maxRetry + 1 attempts', async () => {
     const logs = captureLogs();
+    const timers = activeTimers();
     const srv = await server((c) => c.ws.terminate());
     const options = socketOptions(srv.url, {
       connectOptions: { maxRetry: 2, retryIntervalMs: 4, timeoutMs: scaledMs(5_000) },
@@ -131,6 +135,8 @@ describe('ReconnectingSocket: connecting', () => {
     expect(JSON.stringify(logs)).not.toContain('secret');
     await srv.allClosed();
     expect(srv.openClients).toBe(0);
+    expect(socket.state).toBe('closed');
+    expect(activeTimers()).toBeLessThanOrEqual(timers);
   });
 
   it('rejects open() with the last error once retries run out', async () => {
@@ -180,6 +186,33 @@ describe('ReconnectingSocket: refused handshakes', () => {
     expect(refusing.attempts()).toBe(1);
   });
 
+  it('stops at once on 404 naming the URL without its token', async () => {
+    const logs = captureLogs();
+    const refusing = await refusingServer(() => ({ status: 404, body: 'no such path' }));
+    cleanups.push(() => refusing.close());
+    const socket = track(new ReconnectingSocket(socketOptions(refusing.url)));
+    const error = (await socket.open().catch((e: unknown) => e)) as APIStatusError;
+    expect(error.status).toBe(404);
+    expect(error.message).toContain('/v1/stream?token=%5Bredacted%5D');
+    expect(error.message).not.toContain('secret');
+    expect(JSON.stringify(logs)).not.toContain('secret');
+    expect(logs.some((r) => r.level === 40 && String(r.msg).includes('giving up'))).toBe(true);
+  });
+
+  it('counts a throw in onOpen as a failed attempt', async () => {
+    const srv = await server();
+    const options = socketOptions(srv.url, {
+      onOpen: (s) => {
+        if (s.generation === 0) throw new Error('context refused');
+      },
+    });
+    const socket = track(new ReconnectingSocket(options));
+    await socket.open();
+    expect(srv.connections).toHaveLength(2);
+    expect(options.metrics[0]!.error).toContain('onOpen failed: context refused');
+    expect(await srv.connections[0]!.closed).toBe(1006);
+  });
+
   it('lets describeRefusal decide', async () => {
     const refusing = await refusingServer((n) =>
       n === 0 ? { status: 400, body: 'busy' } : 'upgrade',
@@ -215,5 +248,332 @@ describe('ReconnectingSocket: refused handshakes', () => {
     expect(lost.delayMs).toBeGreaterThanOrEqual(200);
     expect(lost.error).toContain('429');
     expect(options.metrics.map((m) => m.event)).toEqual(['lost', 'reconnected']);
+  });
+});
+
+/** Waits (on I/O, not on a timer) until `condition` holds. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  await within(
+    (async () => {
+      while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+    })(),
+    what,
+  );
+}
+
+describe('ReconnectingSocket: keepalive', () => {
+  it('sends the keepalive message only after intervalMs with nothing sent', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const srv = await server();
+    let keepalives = 0;
+    const socket = track(
+      new ReconnectingSocket(
+        socketOptions(srv.url, {
+          keepalive: {
+            intervalMs: 50,
+            message: () => {
+              keepalives++;
+              return '{"type":"KeepAlive"}';
+            },
+          },
+        }),
+      ),
+    );
+    await socket.open();
+    // Sending every 40 ms: the connection is never idle for 50 ms.
+    for (const data of ['a', 'b', 'c']) {
+      await vi.advanceTimersByTimeAsync(40);
+      socket.send(data);
+    }
+    await vi.advanceTimersByTimeAsync(45);
+    expect(keepalives).toBe(0);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(keepalives).toBe(1);
+    socket.send('d');
+    const conn = await srv.connection(0);
+    expect(await conn.waitForMessages(5)).toEqual(['a', 'b', 'c', '{"type":"KeepAlive"}', 'd']);
+    await socket.close();
+    expect(vi.getTimerCount()).toBe(0);
+    expect(await conn.closed).toBe(1000);
+  });
+
+  it('sends a websocket ping when there is no keepalive message', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const srv = await server();
+    const socket = track(
+      new ReconnectingSocket(socketOptions(srv.url, { keepalive: { intervalMs: 50 } })),
+    );
+    await socket.open();
+    const conn = await srv.connection(0);
+    let pings = 0;
+    conn.ws.on('ping', () => pings++);
+    await vi.advanceTimersByTimeAsync(60);
+    await until(() => pings === 1, 'a ping');
+    expect(conn.received).toEqual([]);
+  });
+});
+
+describe('ReconnectingSocket: drops', () => {
+  it('reconnects after an unexpected close, runs onOpen again, then replays what was sent while down', async () => {
+    const srv = await server((c) => {
+      if (c.index === 0) c.ws.on('message', () => c.ws.close(1000, 'bye'));
+    });
+    let socket!: ReconnectingSocket;
+    const generations: number[] = [];
+    const lost: Error[] = [];
+    const options = socketOptions(srv.url, {
+      onOpen: (s) => {
+        generations.push(s.generation);
+        s.send(`init-${s.generation}`);
+      },
+      onLost: (error) => {
+        lost.push(error);
+        expect(socket.state).not.toBe('open');
+        socket.send('down-1');
+        socket.send(new Uint8Array([7]));
+      },
+    });
+    socket = track(new ReconnectingSocket(options));
+    await socket.open();
+    const second = await srv.connection(1);
+    const received = await second.waitForMessages(3);
+    expect(received.slice(0, 2)).toEqual(['init-1', 'down-1']);
+    expect([...(received[2] as Buffer)]).toEqual([7]);
+    expect(generations).toEqual([0, 1]);
+    expect(lost).toHaveLength(1);
+    expect(lost[0]).toBeInstanceOf(APIConnectionError);
+    expect(lost[0]!.message).toContain('closed the connection (1000: bye)');
+    expect(options.metrics.map((m) => m.event)).toEqual(['lost', 'reconnected']);
+    expect(options.metrics[1]!.downtimeMs).toBeTypeOf('number');
+    await until(() => socket.state === 'open', 'open again');
+    socket.send('after');
+    await second.waitForMessages(4);
+    expect(second.received[3]).toBe('after');
+  });
+
+  it('drops the oldest on overflow with one warning per outage that counts them', async () => {
+    const logs = captureLogs();
+    const srv = await server((c) => {
+      if (c.index === 0) c.ws.terminate();
+    });
+    let socket!: ReconnectingSocket;
+    const options = socketOptions(srv.url, {
+      bufferLimitBytes: 10,
+      onLost: () => {
+        for (const data of ['m1__', 'm2__', 'm3__', 'm4__', 'm5__']) socket.send(data);
+      },
+    });
+    socket = track(new ReconnectingSocket(options));
+    await socket.open();
+    const second = await srv.connection(1);
+    expect(await second.waitForMessages(2)).toEqual(['m4__', 'm5__']);
+    const warnings = logs.filter((r) => r.droppedMessages !== undefined);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ level: 40, droppedMessages: 3, droppedBytes: 12 });
+    expect(warnings[0]!.msg).toContain('3 messages (12 bytes)');
+  });
+
+  it('reconnects when a send fails, and sends that message again', async () => {
+    const srv = await server();
+    const options = socketOptions(srv.url, { onOpen: (s) => s.send(`init-${s.generation}`) });
+    const socket = track(new ReconnectingSocket(options));
+    await socket.open();
+    const first = await srv.connection(0);
+    await first.waitForMessages(1);
+    const send = vi.spyOn(WebSocket.prototype, 'send').mockImplementationOnce(((
+      _data: unknown,
+      cb: (error?: Error) => void,
+    ) => {
+      cb(new Error('write EPIPE'));
+    }) as WebSocket['send']);
+    socket.send('payload');
+    expect(send).toHaveBeenCalledTimes(1);
+    const second = await srv.connection(1);
+    expect(await second.waitForMessages(2)).toEqual(['init-1', 'payload']);
+    expect(options.metrics[0]).toMatchObject({ event: 'lost', attempt: 1 });
+    expect(options.metrics[0]!.error).toContain('write EPIPE');
+    expect(first.received).toEqual(['init-0']);
+  });
+
+  it('treats a missed expectReply deadline as a drop', async () => {
+    const srv = await server();
+    const lost: Error[] = [];
+    const options = socketOptions(srv.url, { onLost: (error) => lost.push(error) });
+    const socket = track(new ReconnectingSocket(options));
+    await socket.open();
+    socket.send('Finalize');
+    socket.expectReply(50);
+    await srv.connection(1);
+    expect(lost[0]).toBeInstanceOf(APITimeoutError);
+    expect(lost[0]!.message).toContain('no message from the server within 50 ms');
+    expect(await srv.connections[0]!.closed).toBe(1006);
+  });
+
+  it('disarms expectReply on any message', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    const srv = await server((c) => c.ws.on('message', () => c.ws.send('result')));
+    const lost: Error[] = [];
+    const options = socketOptions(srv.url, { onLost: (error) => lost.push(error) });
+    const socket = track(new ReconnectingSocket(options));
+    await socket.open();
+    socket.send('Finalize');
+    socket.expectReply(50);
+    await until(() => options.messages.length === 1, 'the reply');
+    await vi.advanceTimersByTimeAsync(100);
+    expect(lost).toEqual([]);
+    expect(socket.state).toBe('open');
+    expect(srv.connections).toHaveLength(1);
+    await socket.close();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
+
+describe('ReconnectingSocket: end and close', () => {
+  it('end() sends the final message and receives the last messages until the server closes', async () => {
+    const srv = await server((c) =>
+      c.ws.on('message', (data) => {
+        if (data.toString() !== 'CloseStream') return;
+        c.ws.send('last-1');
+        c.ws.send('last-2');
+        c.ws.close(1000);
+      }),
+    );
+    const options = socketOptions(srv.url);
+    const socket = track(new ReconnectingSocket(options));
+    await socket.open();
+    socket.send('audio');
+    const ending = socket.end({ finalMessage: 'CloseStream', timeoutMs: scaledMs(5_000) });
+    expect(socket.state).toBe('ending');
+    expect(() => socket.send('late')).toThrow(StreamClosedError);
+    await ending;
+    await socket.done;
+    expect(options.messages).toEqual(['last-1', 'last-2']);
+    expect(socket.state).toBe('closed');
+    await srv.allClosed();
+    expect(srv.connections).toHaveLength(1);
+    expect(srv.openClients).toBe(0);
+  });
+
+  it('end() resolves at its deadline if the server never closes, and terminates the socket', async () => {
+    const logs = captureLogs();
+    const timers = activeTimers();
+    const srv = await server();
+    const socket = track(new ReconnectingSocket(socketOptions(srv.url)));
+    await socket.open();
+    await socket.end({ finalMessage: 'CloseStream', timeoutMs: 50 });
+    expect(socket.state).toBe('closed');
+    const conn = await srv.connection(0);
+    expect(await conn.closed).toBe(1006);
+    expect(conn.received).toEqual(['CloseStream']);
+    expect(logs.some((r) => String(r.msg).includes('did not close within 50 ms'))).toBe(true);
+    expect(srv.openClients).toBe(0);
+    expect(activeTimers()).toBeLessThanOrEqual(timers);
+  });
+
+  it('end() without a final message is a close handshake', async () => {
+    const srv = await server();
+    const socket = track(new ReconnectingSocket(socketOptions(srv.url)));
+    await socket.open();
+    await socket.end({ timeoutMs: scaledMs(5_000) });
+    expect(await srv.connections[0]!.closed).toBe(1000);
+  });
+
+  it('a drop while ending does not reconnect', async () => {
+    const srv = await server((c) => c.ws.on('message', () => c.ws.terminate()));
+    const options = socketOptions(srv.url);
+    const socket = track(new ReconnectingSocket(options));
+    await socket.open();
+    await socket.end({ finalMessage: 'CloseStream', timeoutMs: scaledMs(5_000) });
+    await socket.done;
+    expect(srv.connections).toHaveLength(1);
+    expect(options.metrics).toEqual([]);
+  });
+
+  it('end() while down reconnects to deliver the buffered messages and the final message', async () => {
+    const srv = await server((c) => {
+      if (c.index === 0) c.ws.terminate();
+      else c.ws.on('message', (data) => data.toString() === 'bye' && c.ws.close(1000));
+    });
+    let socket!: ReconnectingSocket;
+    let ending: Promise<void> | undefined;
+    const options = socketOptions(srv.url, {
+      onOpen: (s) => s.send(`init-${s.generation}`),
+      onLost: () => {
+        socket.send('buffered');
+        ending = socket.end({ finalMessage: 'bye', timeoutMs: scaledMs(5_000) });
+      },
+    });
+    socket = track(new ReconnectingSocket(options));
+    await socket.open();
+    const second = await srv.connection(1);
+    await until(() => ending !== undefined, 'end()');
+    await ending;
+    expect(second.received).toEqual(['init-1', 'buffered', 'bye']);
+    expect(await second.closed).toBe(1000);
+  });
+
+  it('end() while down gives up at its deadline with a warning naming what was lost', async () => {
+    const logs = captureLogs();
+    const timers = activeTimers();
+    const refusing = await refusingServer((n) => (n === 0 ? 'upgrade' : { status: 503 }));
+    cleanups.push(() => refusing.close());
+    refusing.wss.on('connection', (ws) => ws.terminate());
+    let socket!: ReconnectingSocket;
+    let ending: Promise<void> | undefined;
+    const options = socketOptions(refusing.url, {
+      connectOptions: { maxRetry: 1_000, retryIntervalMs: 5, timeoutMs: scaledMs(5_000) },
+      onLost: () => {
+        socket.send('buffered');
+        ending = socket.end({ finalMessage: 'bye', timeoutMs: 100 });
+      },
+    });
+    socket = track(new ReconnectingSocket(options));
+    await socket.open();
+    await until(() => ending !== undefined, 'end()');
+    await ending;
+    await socket.done;
+    const warning = logs.find((r) => String(r.msg).includes('could not reconnect within 100 ms'));
+    expect(warning?.msg).toContain('lost 1 buffered messages (8 bytes) and the final message');
+    expect(refusing.attempts()).toBeGreaterThan(1);
+    expect(socket.state).toBe('closed');
+    expect(activeTimers()).toBeLessThanOrEqual(timers);
+  });
+
+  it('close() while connecting settles open() and leaves no socket', async () => {
+    const silent = await silentServer();
+    cleanups.push(() => silent.close());
+    const socket = new ReconnectingSocket(socketOptions(silent.url));
+    const opening = socket.open();
+    await until(() => silent.sockets.length === 1, 'the handshake');
+    await socket.close();
+    await expect(opening).rejects.toBeInstanceOf(StreamClosedError);
+    await socket.done;
+    await within(
+      new Promise((r) =>
+        silent.sockets[0]!.closed ? r(null) : silent.sockets[0]!.once('close', r),
+      ),
+      'close',
+    );
+  });
+
+  it('aborting the signal closes like close()', async () => {
+    const srv = await server();
+    const controller = new AbortController();
+    const socket = track(
+      new ReconnectingSocket(socketOptions(srv.url, { signal: controller.signal })),
+    );
+    await socket.open();
+    controller.abort();
+    expect(socket.state).toBe('closed');
+    await socket.done;
+    expect(await srv.connections[0]!.closed).toBe(1000);
+    expect(srv.openClients).toBe(0);
+  });
+
+  it('end() before open() just closes', async () => {
+    const socket = new ReconnectingSocket(socketOptions('ws://127.0.0.1:9/'));
+    await socket.end({ timeoutMs: 10 });
+    expect(socket.state).toBe('closed');
+    await expect(socket.open()).rejects.toBeInstanceOf(StreamClosedError);
   });
 });

@@ -160,4 +160,21 @@ describe('ElevenLabsStandIn multi-stream-input, as LiveKit uses it', () => {
     const expected = `Short words. ${'x'.repeat(30)} more text to pass fifty `;
     await scheduled.until(() => scheduled.spokenText('y') === expected, 'scheduled audio');
   });
+
+  it("can count alignment times from the context's start instead ('context')", async () => {
+    await el.close();
+    el = await ElevenLabsStandIn.start({ apiKey: KEY, alignmentTimes: 'context' });
+    const client = await livekitSocket();
+    speakSegment(client, 'abs', ['First sentence here.', 'And a second one.']);
+    await client.waitFor((m) => m.isFinal === true, 'isFinal');
+    const ms = (samples: number) => Math.floor((samples * 1000) / 22_050);
+    let samples = 0;
+    for (const message of client.audioOf('abs')) {
+      const { charStartTimesMs, charDurationsMs } = message.normalizedAlignment!;
+      // Each message's characters sit inside its own stretch of the context's audio.
+      expect(charStartTimesMs[0]).toBe(ms(samples));
+      samples += samplesOf(message);
+      expect(charStartTimesMs.at(-1)! + charDurationsMs.at(-1)!).toBe(ms(samples));
+    }
+  });
 });

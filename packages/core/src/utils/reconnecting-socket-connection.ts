@@ -3,9 +3,9 @@ import { APIConnectionError, type APIError } from '../errors.js';
 import { log, redactUrl } from '../log.js';
 import { errorMessage } from './deadline.js';
 import { Future } from './future.js';
-import type { HandshakeRefusal, SocketRequest } from './reconnecting-socket.js';
 import type { BufferedMessage } from './reconnecting-socket-buffer.js';
 import { readRefusal } from './reconnecting-socket-refusal.js';
+import type { HandshakeRefusal, SocketRequest } from './reconnecting-socket-types.js';
 
 // Loaded at the first connection, not at import: every job process imports core.
 const loadWebSocket = async () => (await import('ws')).default;

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { type APIError, APIStatusError, isRetryableStatus, parseRetryAfter } from '../errors.js';
-import type { HandshakeRefusal } from './reconnecting-socket.js';
+import type { HandshakeRefusal } from './reconnecting-socket-types.js';
 
 /** Enough of a refusal body to name the problem; the rest is not read. */
 const MAX_BODY_BYTES = 4096;

@@ -1,9 +1,4 @@
-import {
-  APIConnectionError,
-  type APIConnectOptions,
-  APIError,
-  APITimeoutError,
-} from '../errors.js';
+import { APIConnectionError, APIError, APITimeoutError } from '../errors.js';
 import { log } from '../log.js';
 import type { ConnectionMetrics } from '../metrics/base.js';
 import { StreamClosedError } from './async-stream.js';
@@ -13,98 +8,19 @@ import { Future } from './future.js';
 import { message, ReplayBuffer } from './reconnecting-socket-buffer.js';
 import { type Connection, dial } from './reconnecting-socket-connection.js';
 import { defaultRefusalError } from './reconnecting-socket-refusal.js';
+import type {
+  ReconnectingSocketOptions,
+  ReconnectingSocketState,
+} from './reconnecting-socket-types.js';
 import { sleep } from './sleep.js';
 
-/** What one connection attempt dials. Built afresh per attempt, so changed options apply at the next connection. */
-export interface SocketRequest {
-  url: string;
-  headers?: Record<string, string>;
-  protocols?: string[];
-}
-
-/** A refused websocket handshake: the HTTP answer the server gave instead of 101. */
-export interface HandshakeRefusal {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  /** The response body as text (truncated to a few KB). */
-  body: string;
-}
-
-/** What `onOpen` may do on a fresh connection before buffered messages are replayed. */
-export interface OpenSocket {
-  /** Sends at once on the new connection (never buffered). */
-  send(data: string | Uint8Array): void;
-  /** 0 for the first connection, then 1, 2... per reconnect. */
-  readonly generation: number;
-}
-
-export interface ReconnectingSocketOptions {
-  /** Names the connection in logs, errors and metrics: `deepgram.STT`, `elevenlabs.TTS`. */
-  label: string;
-  /** Builds the request of each attempt. */
-  request: () => SocketRequest | Promise<SocketRequest>;
-  /**
-   * `timeoutMs` is the deadline of one connect (handshake included);
-   * `maxRetry` the failures in a row after which the socket gives up;
-   * `retryIntervalMs` the first backoff, doubled per failure up to `maxIntervalMs`, with jitter.
-   */
-  connectOptions: APIConnectOptions;
-  /** Cap of the backoff (default 30 s). */
-  maxIntervalMs?: number;
-  /**
-   * A connection that fails within this time of opening counts as a failed
-   * attempt, so a server that accepts and drops at once exhausts `maxRetry`
-   * instead of looping (default 5 s).
-   */
-  stableAfterMs?: number;
-  /**
-   * Turns a refused handshake into the error to report. Return an error with
-   * `retryable: false` to stop at once (bad key, invalid option). The default
-   * treats 401/403 as permanent with a message naming `apiKeyName`, 400/404/422
-   * as permanent naming the body, and 408/429/5xx as retryable (honouring retry-after).
-   */
-  describeRefusal?: (refusal: HandshakeRefusal) => APIError;
-  /** The env var / option that holds the key, for the default 401/403 message: `DEEPGRAM_API_KEY`. */
-  apiKeyName?: string;
-  /**
-   * Sends `message()` whenever nothing was sent for `intervalMs` while open
-   * (a provider's idle timeout must never cut a stream that waits on the
-   * LLM). `message` may return undefined to skip this time. Without
-   * `message`, a websocket ping is sent instead.
-   */
-  keepalive?: { intervalMs: number; message?: () => string | Uint8Array | undefined };
-  /**
-   * Bound on messages kept while the connection is down, in bytes (strings
-   * count their UTF-8 length). On overflow the oldest are dropped and one
-   * warning per outage says how many messages and bytes were lost.
-   */
-  bufferLimitBytes: number;
-  /**
-   * Runs on every open connection before buffered messages are replayed:
-   * restore provider-side state (open a context again, replay
-   * unacknowledged audio). A throw counts as a failed attempt.
-   */
-  onOpen?: (socket: OpenSocket) => void | Promise<void>;
-  /** Every message from the server, in order. */
-  onMessage: (data: string | Uint8Array, isBinary: boolean) => void;
-  /**
-   * Called when a connection is lost unexpectedly (before the retry wait):
-   * the plugin forgets per-connection state (server-side contexts, time offsets).
-   */
-  onLost?: (error: APIError) => void;
-  /** Receives a `connection` metric per lost / reconnected / gave_up. */
-  onMetrics?: (metrics: ConnectionMetrics) => void;
-  /** Aborting closes at once, as `close()` does. */
-  signal?: AbortSignal;
-}
-
-export type ReconnectingSocketState =
-  | 'idle'
-  | 'connecting'
-  | 'open'
-  | 'waiting'
-  | 'ending'
-  | 'closed';
+export type {
+  HandshakeRefusal,
+  OpenSocket,
+  ReconnectingSocketOptions,
+  ReconnectingSocketState,
+  SocketRequest,
+} from './reconnecting-socket-types.js';
 
 /**
  * One logical connection to a provider that survives drops: connect with a
@@ -297,6 +213,7 @@ export class ReconnectingSocket {
           this.#endedByServer(connection, error);
           return;
         }
+        if (!this.#ending) this.#state = 'waiting';
         try {
           this.#options.onLost?.(error);
         } catch (thrown) {
@@ -362,9 +279,12 @@ export class ReconnectingSocket {
           const opened = connection;
           const generation = this.#generation++;
           const lost = opened.lost.promise.then((error) => Promise.reject(error));
+          // Handled here: a drop after onOpen is the serving loop's business.
+          lost.catch(() => {});
+          const { onOpen } = this.#options;
           inOnOpen = true;
           await Promise.race([
-            this.#options.onOpen?.({ send: (data) => opened.send(data), generation }),
+            (async () => onOpen?.({ send: (data) => opened.send(data), generation }))(),
             lost,
           ]);
           inOnOpen = false;

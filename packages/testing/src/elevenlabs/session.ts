@@ -271,6 +271,7 @@ export class TtsSession {
     const fault = this.#connection.fault;
     if (fault?.fault !== 'drop' && fault?.fault !== 'stall') return false;
     if (this.#connection.audioMsSent < fault.afterAudioMs) return false;
+    this.#connection.faultStruck = true;
     if (fault.fault === 'drop') {
       this.#stop();
       this.#ws.terminate();

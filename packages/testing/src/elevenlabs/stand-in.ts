@@ -318,6 +318,7 @@ export class ElevenLabsStandIn {
       messages: [],
       sent: [],
       fault,
+      faultStruck: false,
       audioMsSent: 0,
       closed: new Promise<void>((resolve) => {
         resolveClosed = resolve;

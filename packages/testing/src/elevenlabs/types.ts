@@ -76,6 +76,8 @@ export interface ElevenLabsConnection {
   readonly sent: unknown[];
   /** The fault this connection took, if any. */
   readonly fault: ElevenLabsArmedFault | undefined;
+  /** True once its `drop` or `stall` fault struck (nothing is sent on it after that). */
+  faultStruck: boolean;
   /** Milliseconds of audio sent on this connection so far. */
   audioMsSent: number;
   /** The close code as this side saw it (1006 when the socket was cut). */
