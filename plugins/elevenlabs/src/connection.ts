@@ -133,13 +133,15 @@ export class Connection {
   /** Adds text to the context. */
   sendText(context: Context, text: string): void {
     if (context.ended) throw new Error('sendText() after endContext()');
+    // Failed or released: text for an id the service no longer knows would open a new context there.
+    if (!this.#contexts.has(context.id)) return;
     context.textSent += text;
     if (this.#isLive(context)) this.#send(context, textMessage(context.id, text));
   }
 
   /** Generates what is buffered and ends the context: its audio, then `final`. */
   endContext(context: Context): void {
-    if (context.ended) return;
+    if (context.ended || !this.#contexts.has(context.id)) return;
     context.ended = true;
     if (this.#isLive(context)) this.#sendEnd(context);
   }

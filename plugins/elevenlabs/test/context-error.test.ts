@@ -90,7 +90,9 @@ describe('a drop after audio that came without the alignment over the text as se
         if (m.close_socket) return ws.close(1000);
         if (!m.close_context) return;
         // Audio, but no `alignment`: where it stopped in the text is unknown. Then cut.
-        ws.send(JSON.stringify({ audio: Buffer.alloc(4800).toString('base64'), contextId: m.context_id }));
+        ws.send(
+          JSON.stringify({ audio: Buffer.alloc(4800).toString('base64'), contextId: m.context_id }),
+        );
         setTimeout(() => ws.terminate(), 20);
       });
     });
