@@ -77,6 +77,31 @@ describe('TTS.stream() against the ElevenLabs stand-in', () => {
     expect(closed).toHaveLength(3);
   });
 
+  it('moves to a new connection when the voice or settings change, ending the old one', async () => {
+    await using env = await setup();
+    const speak = async (text: string) => {
+      const stream = env.model.stream();
+      stream.pushText(text);
+      stream.endInput();
+      return (await readSegments(stream)).map((s) => s.text);
+    };
+    expect(await speak(SECOND)).toEqual([SECOND]);
+    env.model.updateOptions({ voiceSettings: { stability: 0.3 } });
+    expect(await speak(SECOND)).toEqual([SECOND]);
+    env.model.updateOptions({ voiceSettings: { stability: 0.3 } }); // unchanged: stays
+    env.model.updateOptions({ voice: 'bIHbv24MWmeRgasZH58o', languageCode: 'en' });
+    expect(await speak(SECOND)).toEqual([SECOND]);
+    const [first, second, third] = env.el.connections;
+    await first!.closed;
+    expect(first!.closeCode).toBe(1000);
+    expect((second!.messages[0] as Record<string, unknown>).voice_settings).toEqual({
+      stability: 0.3,
+    });
+    expect(third!.voiceId).toBe('bIHbv24MWmeRgasZH58o');
+    expect(third!.query.get('language_code')).toBe('en');
+    expect(env.el.connections).toHaveLength(3);
+  });
+
   it('closing a stream mid-segment closes its context and leaves the connection usable', async () => {
     await using env = await setup({ latency: { chunkIntervalMs: 50 } });
     const stream = env.model.stream();
