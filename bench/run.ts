@@ -7,6 +7,7 @@ import type { Row, Suite } from './measure.js';
 import { burstSuite } from './suites/burst.js';
 import { coreSuite } from './suites/core.js';
 import { deepgramSuite } from './suites/deepgram.js';
+import { elevenlabsSuite } from './suites/elevenlabs.js';
 import { openaiSuite } from './suites/openai.js';
 import { tokenizeSuite } from './suites/tokenize.js';
 import { vadSuite } from './suites/vad.js';
@@ -18,6 +19,7 @@ const suites: Suite[] = [
   vadSuite,
   openaiSuite,
   deepgramSuite,
+  elevenlabsSuite,
   workerSuite,
   burstSuite,
 ];
