@@ -342,6 +342,20 @@ describe('ReconnectingSocket: drops', () => {
     expect(second.received[3]).toBe('after');
   });
 
+  it('closing from onLost stops there: no retry, no lost metric, no warning', async () => {
+    const logs = captureLogs();
+    const srv = await server((c) => c.ws.terminate());
+    let socket!: ReconnectingSocket;
+    const options = socketOptions(srv.url, { onLost: () => void socket.close() });
+    socket = track(new ReconnectingSocket(options));
+    await socket.open();
+    await socket.done;
+    expect(socket.state).toBe('closed');
+    expect(srv.connections).toHaveLength(1);
+    expect(options.metrics).toEqual([]);
+    expect(logs.filter((r) => String(r.msg).includes('reconnecting'))).toEqual([]);
+  });
+
   it('drops the oldest on overflow with one warning per outage that counts them', async () => {
     const logs = captureLogs();
     const srv = await server((c) => {

@@ -47,8 +47,8 @@ export class Connection {
    * The open connection, once the window was replayed on it. Audio goes out through
    * it rather than `socket.send`, so that the socket never replays audio itself: the
    * window is the one record of what must be sent again, and nothing goes twice.
-   * It sends nothing (returns false) once its connection is gone; the window then
-   * holds what the next connection must get.
+   * It sends nothing (returns false) once its connection is gone; the audio is in
+   * the window by then, for the next connection.
    */
   #live: plugin.OpenSocket | undefined;
   /** Stream time at which this connection's clock started. */

@@ -236,6 +236,8 @@ export class ReconnectingSocket {
         } catch (thrown) {
           log().error({ label: this.#label, error: errorMessage(thrown) }, 'onLost threw');
         }
+        // onLost closed the socket (nothing to restore): no retry, so no `lost` metric.
+        if (this.#stop.signal.aborted) return;
       } catch (thrown) {
         if (this.#stop.signal.aborted) return;
         error = toAPIError(thrown, this.#label);
