@@ -102,6 +102,7 @@ export interface ReconnectingSocketOptions {
    * Called when a connection is lost unexpectedly, while ending too (before
    * the retry wait): the plugin forgets per-connection state (server-side
    * contexts, time offsets); that connection's `OpenSocket` sends nothing any more.
+   * Calling `close()` from it (nothing to restore) stops there: no retry, no `lost` metric.
    */
   onLost?: (error: APIError) => void;
   /**
