@@ -50,6 +50,16 @@ export async function within<T>(promise: Promise<T>, what: string): Promise<T> {
   }
 }
 
+/** Waits (on I/O, not on a timer) until `condition` holds. */
+export async function until(condition: () => boolean, what: string): Promise<void> {
+  await within(
+    (async () => {
+      while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+    })(),
+    what,
+  );
+}
+
 export interface ServerConnection {
   ws: WebSocket;
   index: number;

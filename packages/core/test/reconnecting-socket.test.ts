@@ -11,6 +11,7 @@ import {
   silentServer,
   socketOptions,
   TestServer,
+  until,
   within,
 } from './reconnecting-socket-helpers.js';
 import { scaledMs } from './time.js';
@@ -251,16 +252,6 @@ describe('ReconnectingSocket: refused handshakes', () => {
   });
 });
 
-/** Waits (on I/O, not on a timer) until `condition` holds. */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  await within(
-    (async () => {
-      while (!condition()) await new Promise((resolve) => setImmediate(resolve));
-    })(),
-    what,
-  );
-}
-
 describe('ReconnectingSocket: keepalive', () => {
   it('sends the keepalive message only after intervalMs with nothing sent', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
@@ -351,6 +342,20 @@ describe('ReconnectingSocket: drops', () => {
     expect(second.received[3]).toBe('after');
   });
 
+  it('closing from onLost stops there: no retry, no lost metric, no warning', async () => {
+    const logs = captureLogs();
+    const srv = await server((c) => c.ws.terminate());
+    let socket!: ReconnectingSocket;
+    const options = socketOptions(srv.url, { onLost: () => void socket.close() });
+    socket = track(new ReconnectingSocket(options));
+    await socket.open();
+    await socket.done;
+    expect(socket.state).toBe('closed');
+    expect(srv.connections).toHaveLength(1);
+    expect(options.metrics).toEqual([]);
+    expect(logs.filter((r) => String(r.msg).includes('reconnecting'))).toEqual([]);
+  });
+
   it('drops the oldest on overflow with one warning per outage that counts them', async () => {
     const logs = captureLogs();
     const srv = await server((c) => {
@@ -425,155 +430,5 @@ describe('ReconnectingSocket: drops', () => {
     expect(srv.connections).toHaveLength(1);
     await socket.close();
     expect(vi.getTimerCount()).toBe(0);
-  });
-});
-
-describe('ReconnectingSocket: end and close', () => {
-  it('end() sends the final message and receives the last messages until the server closes', async () => {
-    const srv = await server((c) =>
-      c.ws.on('message', (data) => {
-        if (data.toString() !== 'CloseStream') return;
-        c.ws.send('last-1');
-        c.ws.send('last-2');
-        c.ws.close(1000);
-      }),
-    );
-    const options = socketOptions(srv.url);
-    const socket = track(new ReconnectingSocket(options));
-    await socket.open();
-    socket.send('audio');
-    const ending = socket.end({ finalMessage: 'CloseStream', timeoutMs: scaledMs(5_000) });
-    expect(socket.state).toBe('ending');
-    expect(() => socket.send('late')).toThrow(StreamClosedError);
-    await ending;
-    await socket.done;
-    expect(options.messages).toEqual(['last-1', 'last-2']);
-    expect(socket.state).toBe('closed');
-    await srv.allClosed();
-    expect(srv.connections).toHaveLength(1);
-    expect(srv.openClients).toBe(0);
-  });
-
-  it('end() resolves at its deadline if the server never closes, and terminates the socket', async () => {
-    const logs = captureLogs();
-    const timers = activeTimers();
-    const srv = await server();
-    const socket = track(new ReconnectingSocket(socketOptions(srv.url)));
-    await socket.open();
-    await socket.end({ finalMessage: 'CloseStream', timeoutMs: 50 });
-    expect(socket.state).toBe('closed');
-    const conn = await srv.connection(0);
-    expect(await conn.closed).toBe(1006);
-    expect(conn.received).toEqual(['CloseStream']);
-    expect(logs.some((r) => String(r.msg).includes('did not close within 50 ms'))).toBe(true);
-    expect(srv.openClients).toBe(0);
-    expect(activeTimers()).toBeLessThanOrEqual(timers);
-  });
-
-  it('end() without a final message is a close handshake', async () => {
-    const srv = await server();
-    const socket = track(new ReconnectingSocket(socketOptions(srv.url)));
-    await socket.open();
-    await socket.end({ timeoutMs: scaledMs(5_000) });
-    expect(await srv.connections[0]!.closed).toBe(1000);
-  });
-
-  it('a drop while ending does not reconnect', async () => {
-    const srv = await server((c) => c.ws.on('message', () => c.ws.terminate()));
-    const options = socketOptions(srv.url);
-    const socket = track(new ReconnectingSocket(options));
-    await socket.open();
-    await socket.end({ finalMessage: 'CloseStream', timeoutMs: scaledMs(5_000) });
-    await socket.done;
-    expect(srv.connections).toHaveLength(1);
-    expect(options.metrics).toEqual([]);
-  });
-
-  it('end() while down reconnects to deliver the buffered messages and the final message', async () => {
-    const srv = await server((c) => {
-      if (c.index === 0) c.ws.terminate();
-      else c.ws.on('message', (data) => data.toString() === 'bye' && c.ws.close(1000));
-    });
-    let socket!: ReconnectingSocket;
-    let ending: Promise<void> | undefined;
-    const options = socketOptions(srv.url, {
-      onOpen: (s) => s.send(`init-${s.generation}`),
-      onLost: () => {
-        socket.send('buffered');
-        ending = socket.end({ finalMessage: 'bye', timeoutMs: scaledMs(5_000) });
-      },
-    });
-    socket = track(new ReconnectingSocket(options));
-    await socket.open();
-    const second = await srv.connection(1);
-    await until(() => ending !== undefined, 'end()');
-    await ending;
-    expect(second.received).toEqual(['init-1', 'buffered', 'bye']);
-    expect(await second.closed).toBe(1000);
-  });
-
-  it('end() while down gives up at its deadline with a warning naming what was lost', async () => {
-    const logs = captureLogs();
-    const timers = activeTimers();
-    const refusing = await refusingServer((n) => (n === 0 ? 'upgrade' : { status: 503 }));
-    cleanups.push(() => refusing.close());
-    refusing.wss.on('connection', (ws) => ws.terminate());
-    let socket!: ReconnectingSocket;
-    let ending: Promise<void> | undefined;
-    const options = socketOptions(refusing.url, {
-      connectOptions: { maxRetry: 1_000, retryIntervalMs: 5, timeoutMs: scaledMs(5_000) },
-      onLost: () => {
-        socket.send('buffered');
-        ending = socket.end({ finalMessage: 'bye', timeoutMs: 100 });
-      },
-    });
-    socket = track(new ReconnectingSocket(options));
-    await socket.open();
-    await until(() => ending !== undefined, 'end()');
-    await ending;
-    await socket.done;
-    const warning = logs.find((r) => String(r.msg).includes('could not reconnect within 100 ms'));
-    expect(warning?.msg).toContain('lost 1 buffered messages (8 bytes) and the final message');
-    expect(refusing.attempts()).toBeGreaterThan(1);
-    expect(socket.state).toBe('closed');
-    expect(activeTimers()).toBeLessThanOrEqual(timers);
-  });
-
-  it('close() while connecting settles open() and leaves no socket', async () => {
-    const silent = await silentServer();
-    cleanups.push(() => silent.close());
-    const socket = new ReconnectingSocket(socketOptions(silent.url));
-    const opening = socket.open();
-    await until(() => silent.sockets.length === 1, 'the handshake');
-    await socket.close();
-    await expect(opening).rejects.toBeInstanceOf(StreamClosedError);
-    await socket.done;
-    await within(
-      new Promise((r) =>
-        silent.sockets[0]!.closed ? r(null) : silent.sockets[0]!.once('close', r),
-      ),
-      'close',
-    );
-  });
-
-  it('aborting the signal closes like close()', async () => {
-    const srv = await server();
-    const controller = new AbortController();
-    const socket = track(
-      new ReconnectingSocket(socketOptions(srv.url, { signal: controller.signal })),
-    );
-    await socket.open();
-    controller.abort();
-    expect(socket.state).toBe('closed');
-    await socket.done;
-    expect(await srv.connections[0]!.closed).toBe(1000);
-    expect(srv.openClients).toBe(0);
-  });
-
-  it('end() before open() just closes', async () => {
-    const socket = new ReconnectingSocket(socketOptions('ws://127.0.0.1:9/'));
-    await socket.end({ timeoutMs: 10 });
-    expect(socket.state).toBe('closed');
-    await expect(socket.open()).rejects.toBeInstanceOf(StreamClosedError);
   });
 });

@@ -47,6 +47,8 @@ export class Connection {
    * The open connection, once the window was replayed on it. Audio goes out through
    * it rather than `socket.send`, so that the socket never replays audio itself: the
    * window is the one record of what must be sent again, and nothing goes twice.
+   * It sends nothing (returns false) once its connection is gone; the audio is in
+   * the window by then, for the next connection.
    */
   #live: plugin.OpenSocket | undefined;
   /** Stream time at which this connection's clock started. */
@@ -137,7 +139,12 @@ export class Connection {
     if (this.#window.hasAudio) this.#socket.expectReply(this.options.connectOptions.timeoutMs);
   }
 
-  /** Sends CloseStream and waits for the last results and the server's close (bounded). */
+  /**
+   * Sends CloseStream and waits for the last results and the server's close, all
+   * within `timeoutMs`. A drop meanwhile reconnects: `onOpen` replays the unsettled
+   * audio to the new connection, then CloseStream goes again, so the last results
+   * still cover the whole tail, once (the settled part is never sent again).
+   */
   end(timeoutMs: number): Promise<void> {
     return this.#socket.end({ finalMessage: CLOSE_STREAM, timeoutMs });
   }

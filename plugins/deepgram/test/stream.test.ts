@@ -144,7 +144,7 @@ describe('deepgram.STT stream, against the stand-in', () => {
     const events = collect(stream);
     await feed(stream, slice(SPEECH));
     // Live audio keeps coming while the connection is back: the drop is mid-stream, not
-    // mid-ending (the socket does not reconnect to finish an end).
+    // mid-ending (that case has its own test below).
     await dg.waitUntil(() => dg.connections[connectionsBefore + 1], 'the reconnection');
     stream.endInput();
     const all = await events;
@@ -164,6 +164,55 @@ describe('deepgram.STT stream, against the stand-in', () => {
         b.words!.map((w) => expect.closeTo(w.startTime, 2)),
       );
     });
+  });
+
+  it('a drop right after CloseStream: the end reconnects, and the last utterance comes out whole, once, at the right times', async () => {
+    // Cut mid-way through the last sentence: its words are settled only by CloseStream.
+    const cut = (SPEECH_REGIONS[2]![0] + SPEECH_REGIONS[2]![1]) / 2;
+    const run = async (stream: stt.SpeechStream) => {
+      const events = collect(stream);
+      await feed(stream, slice(SPEECH, 0, cut));
+      stream.endInput();
+      return events;
+    };
+    const clean = await run(model().stream());
+    const cleanEnds = ofType(clean, END_OF_SPEECH);
+    expect(cleanEnds).toHaveLength(3);
+
+    dg.injectFault('drop', { onCloseStream: true });
+    const connectionsBefore = dg.connections.length;
+    const ear = model({ connectOptions: { retryIntervalMs: 10 } });
+    const metrics: string[] = [];
+    ear.on('metrics_collected', (m) => m.type === 'connection' && metrics.push(m.event));
+    const events = await run(ear.stream());
+
+    const [cutOff, again] = dg.connections.slice(connectionsBefore);
+    expect(dg.connections.length - connectionsBefore).toBe(2);
+    expect(cutOff!.controlMessages.at(-1)).toEqual({ type: 'CloseStream' });
+    expect(cutOff!.closeCode).toBe(1006);
+    // The new connection got the unsettled audio again, then CloseStream, and closed cleanly.
+    expect(again!.audioBytes).toBeGreaterThan(0);
+    expect(again!.controlMessages.at(-1)).toEqual({ type: 'CloseStream' });
+    expect(again!.closeCode).toBe(1000);
+    expect(metrics).toEqual(['lost', 'reconnected']);
+
+    const ends = ofType(events, END_OF_SPEECH);
+    expect(ofType(events, START_OF_SPEECH)).toHaveLength(3);
+    expect(ends).toHaveLength(3);
+    ends.forEach((end, i) => {
+      const a = end.alternatives[0]!;
+      const b = cleanEnds[i]!.alternatives[0]!;
+      expect(a.text).toBe(b.text);
+      expect(a.startTime).toBeCloseTo(b.startTime, 2);
+      expect(a.endTime).toBeCloseTo(b.endTime, 2);
+      expect(a.words!.map((w) => w.startTime)).toEqual(
+        b.words!.map((w) => expect.closeTo(w.startTime, 2)),
+      );
+    });
+    // No word transcribed twice: the finals add up to the clean run's.
+    const finalWords = (list: stt.SpeechEvent[]) =>
+      ofType(list, FINAL_TRANSCRIPT).flatMap((e) => e.alternatives[0]!.words!.map((w) => w.text));
+    expect(finalWords(events)).toEqual(finalWords(clean));
   });
 
   it('a refused key fails the stream at once, naming DEEPGRAM_API_KEY, without retries', async () => {

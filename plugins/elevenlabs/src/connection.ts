@@ -66,9 +66,10 @@ export class Connection {
   readonly #contexts = new Map<string, Context>();
   readonly #keepaliveMs: number;
   /**
-   * The open connection, from `onOpen` until it is lost. Every message goes
-   * through it, never through the socket's replay buffer: contexts replay
-   * their own text, and a message the buffer also replayed would be spoken twice.
+   * The open connection, from `onOpen` until it is lost (after which it sends
+   * nothing). Every message goes through it, never through the socket's replay
+   * buffer (turned off: `bufferLimitBytes: 0`): contexts replay their own text,
+   * and a message the buffer also replayed would be spoken twice.
    */
   #wire: plugin.OpenSocket | undefined;
   #retiring = false;
@@ -293,9 +294,12 @@ export class Connection {
   #onLost(): void {
     this.#wire = undefined;
     for (const context of this.#contexts.values()) context.generation = -1;
+    // Closing (its contexts already failed, so close_socket owes nothing): reconnecting
+    // only to say goodbye again would be a wasted connection.
+    if (this.#dead) void this.#socket.close();
     // Nobody is waiting: let it go rather than keep a connection alive for nothing
     // (the service closes an idle one after inactivityTimeout); the next stream opens another.
-    if (this.#contexts.size === 0) void this.close();
+    else if (this.#contexts.size === 0) void this.close();
   }
 
   #onMessage(data: string | Uint8Array): void {

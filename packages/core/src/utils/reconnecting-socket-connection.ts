@@ -99,6 +99,8 @@ export class Connection {
   #keepalive: ReturnType<typeof setTimeout> | undefined;
   #reply: { timer: ReturnType<typeof setTimeout>; at: number } | undefined;
   readonly #closed = new Future<void>();
+  /** The end's final message or close frame went out: nothing may follow it. */
+  #ended = false;
 
   constructor(
     ws: WebSocket,
@@ -148,6 +150,25 @@ export class Connection {
         );
       }
     });
+  }
+
+  /**
+   * `OpenSocket.send`: sends at once, unless this connection is gone (lost,
+   * closing, or ended); then sends nothing and returns false, leaving the
+   * connection as it is (the caller restores its state on the next one).
+   */
+  sendIfLive(data: string | Uint8Array): boolean {
+    if (this.#ended || this.lost.done || this.ws.readyState !== WS_OPEN) return false;
+    this.send(data);
+    return true;
+  }
+
+  /** Sends the end's final message (or a close frame, without one): the last thing this connection sends. */
+  sendEnd(finalMessage: string | Uint8Array | undefined): void {
+    this.stopKeepalive();
+    if (finalMessage !== undefined) this.send(finalMessage);
+    else if (this.ws.readyState === WS_OPEN) this.ws.close(1000);
+    this.#ended = true;
   }
 
   /** Messages that were never written, oldest first. */
@@ -227,12 +248,6 @@ export class Connection {
     ]);
     clearTimeout(timer);
     this.terminate();
-  }
-
-  /** Starts the close handshake without waiting for it (the server's last messages still arrive). */
-  beginClose(code: number): void {
-    this.stopKeepalive();
-    if (this.ws.readyState === WS_OPEN) this.ws.close(code);
   }
 
   #stopTimers(): void {

@@ -18,10 +18,23 @@ export interface HandshakeRefusal {
   body: string;
 }
 
-/** What `onOpen` may do on a fresh connection before buffered messages are replayed. */
+/**
+ * One connection, as `onOpen` gets it. It may be kept and used after `onOpen`
+ * returns, for the life of that connection: a caller that restores all of its
+ * state in `onOpen` sends everything through it and sets `bufferLimitBytes: 0`,
+ * so that nothing is ever replayed twice.
+ */
 export interface OpenSocket {
-  /** Sends at once on the new connection (never buffered). */
-  send(data: string | Uint8Array): void;
+  /**
+   * Sends at once on this connection, never through the replay buffer.
+   * Returns true when the message was handed to the connection. Returns false,
+   * sending nothing (it never throws), once this connection is gone: lost,
+   * closed, or ended (the final message or close frame of `end()` went out on
+   * it, and nothing may follow that). A message handed to a connection that
+   * dies before writing it is not kept either: what the caller sends here, the
+   * caller restores in the next `onOpen`.
+   */
+  send(data: string | Uint8Array): boolean;
   /** 0 for the first connection, then 1, 2... per reconnect. */
   readonly generation: number;
 }
@@ -65,22 +78,31 @@ export interface ReconnectingSocketOptions {
    */
   keepalive?: { intervalMs: number; message?: () => string | Uint8Array | undefined };
   /**
-   * Bound on messages kept while the connection is down, in bytes (strings
-   * count their UTF-8 length). On overflow the oldest are dropped and one
-   * warning per outage says how many messages and bytes were lost.
+   * Bound on what `send()` keeps while the connection is down, in bytes
+   * (strings count their UTF-8 length). On overflow the oldest are dropped and
+   * one warning per outage says how many messages and bytes were lost.
+   *
+   * 0 turns the replay buffer off: the caller replays everything itself in
+   * `onOpen` and sends through the `OpenSocket` it was given, never through
+   * `send()` (which would then drop anything sent while down, with that warning).
    */
   bufferLimitBytes: number;
   /**
-   * Runs on every open connection before buffered messages are replayed:
-   * restore provider-side state (open a context again, replay
-   * unacknowledged audio). A throw counts as a failed attempt.
+   * Runs on every open connection before buffered messages are replayed (and,
+   * on a reconnect while ending, before the final message is sent again):
+   * restore provider-side state (open a context again, replay unacknowledged
+   * audio). The `OpenSocket` stays usable after it returns, until that
+   * connection is gone. A returned promise is awaited (within the attempt's
+   * `timeoutMs`); a throw or rejection counts as a failed attempt.
    */
-  onOpen?: (socket: OpenSocket) => void | Promise<void>;
+  onOpen?: (socket: OpenSocket) => unknown;
   /** Every message from the server, in order. */
   onMessage: (data: string | Uint8Array, isBinary: boolean) => void;
   /**
-   * Called when a connection is lost unexpectedly (before the retry wait):
-   * the plugin forgets per-connection state (server-side contexts, time offsets).
+   * Called when a connection is lost unexpectedly, while ending too (before
+   * the retry wait): the plugin forgets per-connection state (server-side
+   * contexts, time offsets); that connection's `OpenSocket` sends nothing any more.
+   * Calling `close()` from it (nothing to restore) stops there: no retry, no `lost` metric.
    */
   onLost?: (error: APIError) => void;
   /**

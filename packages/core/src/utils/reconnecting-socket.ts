@@ -33,10 +33,11 @@ export type {
  * `done` settles once: resolves after a clean end or close, rejects with the
  * error that made it give up (permanent, or retries exhausted).
  *
- * An unexpected close (any code other than a close we asked for), a socket
- * error, a failed send or a missed `expectReply` deadline all count as a
- * drop: retryable, logged at warn with the label and attempt, reported as a
- * `connection` metric.
+ * An unexpected close (any close but the server's clean close of an `end()`,
+ * or our own `close()`), a socket error, a failed send or a missed
+ * `expectReply` deadline all count as a drop: retryable, logged at warn with
+ * the label and attempt, reported as a `connection` metric, and followed by a
+ * reconnect, while ending too.
  */
 export class ReconnectingSocket {
   readonly #options: ReconnectingSocketOptions;
@@ -141,13 +142,23 @@ export class ReconnectingSocket {
 
   /**
    * Ends cleanly: sends `finalMessage` (if given; otherwise a close frame)
-   * and waits up to `timeoutMs` for the server to close the connection after
-   * its last messages (all of which reach `onMessage`). If the deadline
-   * passes, the socket is terminated anyway and the promise resolves (with a
-   * warning log). A drop while ending does not reconnect. Called while down,
-   * it keeps reconnecting within `timeoutMs` so the buffered messages and the
-   * final message are delivered, else gives up with a warning naming what
-   * was lost. Rejects only if the socket gives up for good meanwhile (as `done`).
+   * and waits for the server to close the connection cleanly (1000, or 1005:
+   * no code) after its last messages, all of which reach `onMessage`.
+   *
+   * All of it happens within `timeoutMs` of this call. A drop meanwhile (any
+   * other close, an error, a failed send), like being down when `end()` is
+   * called, reconnects as usual: `onLost`, backoff, a new connection,
+   * `onOpen` (where the caller restores its state, e.g. replays unsettled
+   * audio), the replay buffer, then `finalMessage` again; then it waits for
+   * the clean close of that connection. So the server gets `finalMessage`
+   * once per connection, and the caller's last messages come from the
+   * connection that closed cleanly.
+   *
+   * Resolves after the clean close; or at the deadline, with a warning log
+   * (the socket is terminated; the warning names the buffered messages lost,
+   * if the final message was not delivered). Rejects, as `done` does, if the
+   * socket gives up meanwhile: a permanent error, or `maxRetry` failures in a
+   * row (a connection dropped within `stableAfterMs` of opening counts as one).
    */
   end(options: { finalMessage?: string | Uint8Array; timeoutMs: number }): Promise<void> {
     if (this.#ending) return this.#ending.result.promise;
@@ -157,6 +168,7 @@ export class ReconnectingSocket {
       finalMessage: options.finalMessage,
       timeoutMs: options.timeoutMs,
       sent: false,
+      drops: 0,
       result: new Future<void>(),
       timer: setTimeout(() => this.#endExpired(), options.timeoutMs),
     };
@@ -210,8 +222,13 @@ export class ReconnectingSocket {
         this.#buffer.unshift(connection.takeUnwritten());
         if (this.#stop.signal.aborted) return;
         if (this.#ending?.sent) {
-          this.#endedByServer(connection, error);
-          return;
+          if (connection.closeCode === 1000 || connection.closeCode === 1005) {
+            this.#finish();
+            return;
+          }
+          // Dropped before the server's goodbye: its last messages are owed on a new connection.
+          this.#ending.sent = false;
+          this.#ending.drops++;
         }
         if (!this.#ending) this.#state = 'waiting';
         try {
@@ -219,6 +236,8 @@ export class ReconnectingSocket {
         } catch (thrown) {
           log().error({ label: this.#label, error: errorMessage(thrown) }, 'onLost threw');
         }
+        // onLost closed the socket (nothing to restore): no retry, so no `lost` metric.
+        if (this.#stop.signal.aborted) return;
       } catch (thrown) {
         if (this.#stop.signal.aborted) return;
         error = toAPIError(thrown, this.#label);
@@ -284,7 +303,7 @@ export class ReconnectingSocket {
           const { onOpen } = this.#options;
           inOnOpen = true;
           await Promise.race([
-            (async () => onOpen?.({ send: (data) => opened.send(data), generation }))(),
+            (async () => onOpen?.({ send: (data) => opened.sendIfLive(data), generation }))(),
             lost,
           ]);
           inOnOpen = false;
@@ -337,9 +356,7 @@ export class ReconnectingSocket {
   #sendEnd(connection: Connection): void {
     const ending = this.#ending!;
     ending.sent = true;
-    connection.stopKeepalive();
-    if (ending.finalMessage !== undefined) connection.send(ending.finalMessage);
-    else connection.beginClose(1000);
+    connection.sendEnd(ending.finalMessage);
   }
 
   readonly #deliver = (data: string | Uint8Array, isBinary: boolean): void => {
@@ -351,36 +368,25 @@ export class ReconnectingSocket {
     }
   };
 
-  /** The server closed (or dropped) the connection after our end: over. */
-  #endedByServer(connection: Connection, error: APIError): void {
-    if (connection.closeCode !== 1000 && connection.closeCode !== 1005) {
-      log().warn(
-        { label: this.#label, error: error.message },
-        `${this.#label}: the connection ended abnormally while ending; the last messages may be missing`,
-      );
-    }
-    this.#finish();
-  }
-
   #endExpired(): void {
     const ending = this.#ending;
     if (!ending || this.#state === 'closed') return;
+    const { timeoutMs, drops } = ending;
+    const dropped = drops > 0 ? `; the connection dropped ${drops} times while ending` : '';
     if (ending.sent) {
       log().warn(
-        { label: this.#label, timeoutMs: ending.timeoutMs },
-        `${this.#label}: the server did not close within ${ending.timeoutMs} ms of the end; closing the socket`,
+        { label: this.#label, timeoutMs, drops },
+        `${this.#label}: the server did not close within ${timeoutMs} ms of the end${dropped}; ` +
+          'closing the socket (its last messages may be missing)',
       );
     } else {
       const final = ending.finalMessage === undefined ? '' : ' and the final message';
+      const lost = this.#buffer;
       log().warn(
-        {
-          label: this.#label,
-          timeoutMs: ending.timeoutMs,
-          lostMessages: this.#buffer.length,
-          lostBytes: this.#buffer.bytes,
-        },
-        `${this.#label}: could not reconnect within ${ending.timeoutMs} ms to end the stream; ` +
-          `lost ${this.#buffer.length} buffered messages (${this.#buffer.bytes} bytes)${final}`,
+        { label: this.#label, timeoutMs, drops, lostMessages: lost.length, lostBytes: lost.bytes },
+        `${this.#label}: could not reconnect within ${timeoutMs} ms to end the stream${dropped}; ` +
+          `lost ${lost.length} buffered messages (${lost.bytes} bytes)${final}` +
+          (drops > 0 ? " and the server's last messages" : ''),
       );
     }
     this.#connection?.terminate();
@@ -453,8 +459,10 @@ const CLOSE_HANDSHAKE_MS = 2_000;
 interface Ending {
   finalMessage: string | Uint8Array | undefined;
   timeoutMs: number;
-  /** The final message (or our close frame) went out on a connection: what follows is the server's goodbye. */
+  /** The final message (or our close frame) went out on the current connection: what follows is the server's goodbye. */
   sent: boolean;
+  /** Connections lost while ending, after the final message went out on them. */
+  drops: number;
   result: Future<void>;
   timer: ReturnType<typeof setTimeout>;
 }

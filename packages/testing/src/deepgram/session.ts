@@ -12,10 +12,11 @@ export const DEEPGRAM_IDLE_CLOSE_REASON =
 /** A `malformed` fault's frame: a result cut short, as a broken proxy would pass it on. */
 export const MALFORMED_FRAME = '{"type":"Results","channel_index":[0,';
 
-/** A fault armed on this connection, firing once this much audio has arrived. */
+/** A fault armed on this connection, firing once this much audio has arrived (and CloseStream, if asked). */
 export interface ConnectionFault {
   kind: Extract<DeepgramFault, 'drop' | 'stall' | 'malformed'>;
   afterAudioMs: number;
+  onCloseStream?: boolean;
 }
 
 export interface LiveSessionOptions {
@@ -153,6 +154,7 @@ export class LiveSession implements DeepgramConnection {
   }
 
   #closeStream(): void {
+    if (this.#checkFaults(true)) return;
     this.#ending = true;
     this.#clearTimers();
     const { closeStreamMs } = this.#options.latency;
@@ -220,16 +222,18 @@ export class LiveSession implements DeepgramConnection {
     this.#ws.close(code, reason);
   }
 
-  #checkFaults(): void {
+  /** Fires the faults that are due; true when one dropped the connection. */
+  #checkFaults(atCloseStream = false): boolean {
     const audioMs = this.audioMs;
     for (const fault of [...this.#pendingFaults]) {
-      if (audioMs < fault.afterAudioMs) continue;
+      if (audioMs < fault.afterAudioMs || (fault.onCloseStream === true) !== atCloseStream)
+        continue;
       this.#pendingFaults.splice(this.#pendingFaults.indexOf(fault), 1);
       if (fault.kind === 'drop') {
         this.closeCode = 1006;
         this.#clearTimers();
         this.#ws.terminate();
-        return;
+        return true;
       }
       if (fault.kind === 'stall') {
         this.#stalled = true;
@@ -238,6 +242,7 @@ export class LiveSession implements DeepgramConnection {
         this.#enqueue(() => this.#sendText(MALFORMED_FRAME, MALFORMED_FRAME));
       }
     }
+    return false;
   }
 
   #armIdleTimer(): void {

@@ -84,6 +84,7 @@ interface ArmedFault {
 interface TakenFault {
   fault: DeepgramFault;
   afterAudioMs: number;
+  onCloseStream: boolean;
   delayMs: number | undefined;
 }
 
@@ -302,7 +303,11 @@ export class DeepgramStandIn {
           .filter((f): f is TakenFault & { fault: ConnectionFault['kind'] } =>
             ['drop', 'stall', 'malformed'].includes(f.fault),
           )
-          .map((f) => ({ kind: f.fault, afterAudioMs: f.afterAudioMs })),
+          .map((f) => ({
+            kind: f.fault,
+            afterAudioMs: f.afterAudioMs,
+            onCloseStream: f.onCloseStream,
+          })),
         takeScript: () => this.#scripts.shift(),
         changed: () => this.#waits.notify(),
       });
@@ -382,6 +387,7 @@ export class DeepgramStandIn {
       taken.push({
         fault: armed.fault,
         afterAudioMs: armed.options.afterAudioMs ?? 0,
+        onCloseStream: armed.options.onCloseStream === true,
         delayMs: armed.options.delayMs,
       });
     }

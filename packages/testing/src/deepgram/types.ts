@@ -22,7 +22,7 @@ export type DeepgramLatencyOption = 'none' | 'realistic' | Partial<DeepgramLaten
  * (`times` of them, default 1).
  * - `auth`: 401 `INVALID_AUTH`, even with a good key.
  * - `drop`: the socket is terminated (no close frame; the client sees 1006) after
- *   `afterAudioMs` of audio on that connection.
+ *   `afterAudioMs` of audio on that connection (with `onCloseStream`: at its `CloseStream`).
  * - `stall`: after `afterAudioMs` of audio, nothing more is sent on that connection:
  *   no results, no idle close (a request: never answered).
  * - `malformed`: one text frame that is not JSON (after `afterAudioMs` of audio), then
@@ -37,6 +37,11 @@ export interface DeepgramFaultOptions {
   times?: number;
   /** `drop`, `stall`, `malformed`: audio received on the connection before the fault fires. Default 0. */
   afterAudioMs?: number;
+  /**
+   * `drop`: fires when `CloseStream` arrives instead (after `afterAudioMs` of audio), before
+   * any of the last results: the client sees the end of its stream cut off.
+   */
+  onCloseStream?: boolean;
   /** `slow-first-byte`: how long to hold the first byte back. */
   delayMs?: number;
 }
