@@ -367,15 +367,16 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
       if (!queued.allowInterruptions) continue;
       if (queued === this.#queue[0] || queued.userText !== undefined) queued.cancel('new user turn');
     }
-    const waiting = this.#queue.filter((queued) => !queued.done && !queued.signal.aborted);
+    // Includes speeches stopping now: what they heard or ran is committed when they end.
+    const waiting = this.#queue.filter((queued) => !queued.done);
     let reply = speech;
     if (reply) this.chatCtx.append({ role: 'user', content: text });
     else if (waiting.length === 0) {
       this.chatCtx.append({ role: 'user', content: text });
       reply = this.#createReply(text, true);
     } else {
-      // Behind a speech that goes on (say(), or not interruptible): the words enter the
-      // context, and the reply is generated, once that speech has been committed.
+      // Behind a speech that goes on (say(), not interruptible) or is stopping: the words
+      // enter the context, and the reply is generated, once that speech is committed.
       reply = this.#createDeferredReply(text);
     }
     const entry = this.#entries.get(reply);
