@@ -264,10 +264,7 @@ export class RecordingAudioOutput implements AudioOutput {
     const samples = due - this.#rendered;
     if (samples <= 0) return;
     const tailLeft = this.#tail ? this.#tail.length - this.#tailPos : 0;
-    const audible = Math.min(
-      samples,
-      Math.max(tailLeft, this.#paused ? 0 : this.#queue.buffered),
-    );
+    const audible = Math.min(samples, Math.max(tailLeft, this.#paused ? 0 : this.#queue.buffered));
     const out = new Int32Array(audible);
     this.#mixTail(out);
     const events = this.#paused ? [] : this.#mixSegments(out);
