@@ -105,7 +105,10 @@ export class FileAudioInput implements AudioInput {
     if (this.#recorder) this.#recorderIndex = this.#recorder.indexAt(this.#startedAt);
     if (!this.#hasFrame(0)) {
       this.#fileDone.resolve();
-      if (this.#afterEnd === 'end') return this.#queue.close();
+      if (this.#afterEnd === 'end') {
+        this.#queue.close();
+        return;
+      }
     }
     this.#schedule();
   }

@@ -361,5 +361,5 @@ export class RecordingAudioOutput implements AudioOutput {
 }
 
 function clamp16(value: number): number {
-  return value > 32767 ? 32767 : value < -32768 ? -32768 : value;
+  return Math.min(32767, Math.max(-32768, value));
 }
