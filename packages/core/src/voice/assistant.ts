@@ -44,6 +44,10 @@ export interface SayOptions {
   interrupt?: boolean;
 }
 
+interface AssistantTracker {
+  _assistantStarted(assistant: VoiceAssistant): void;
+}
+
 /** Something that provides a binding: a JobContext (`ctx.voiceIO()`). */
 export interface VoiceIOProvider {
   voiceIO(participantIdentity?: string): Promise<VoiceIO>;
@@ -104,6 +108,8 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
     if (this.#io) throw new Error('VoiceAssistant.start() was already called');
     if (this.#closing) throw new Error('VoiceAssistant is closed');
     const io = isProvider(target) ? await target.voiceIO() : target;
+    // A JobContext hears of its assistants (the console command prints their events).
+    if (isProvider(target)) (target as Partial<AssistantTracker>)._assistantStarted?.(this);
     if (!io?.input || !io.output) {
       throw new TypeError('VoiceAssistant.start() needs a VoiceIO with input and output');
     }
