@@ -44,6 +44,7 @@ export * as tokenize from './tokenize/index.js';
 export * as tts from './tts/index.js';
 export * as utils from './utils/index.js';
 export * as vad from './vad/index.js';
+export * as voice from './voice/index.js';
 export {
   type AcceptOptions,
   type JobAnswer,

@@ -79,7 +79,13 @@ export interface TimedText {
   end?: number;
 }
 
-/** Where transcripts go (console lines, room transcriptions). */
+/**
+ * Where transcripts go (console lines, room transcriptions). For the agent,
+ * each `captureText` adds the next word(s) of the segment as they are played
+ * (a `TimedText`); for the user, each `captureText` is the segment's current
+ * hypothesis (an interim transcript, replacing the previous one) and `flush()`
+ * makes the last one final.
+ */
 export interface TextOutput {
   captureText(text: string | TimedText): Promise<void>;
   /** Ends the current segment of text. */
@@ -98,4 +104,10 @@ export interface VoiceIO {
   userTranscript?: TextOutput;
   /** Monotonic ms clock shared by input and output (default `performance.now`). */
   now?: () => number;
+  /**
+   * Runs `callback` after `ms` on the same clock as `now`, returning a cancel
+   * function (default `setTimeout`). A binding with a virtual clock supplies
+   * it, so the assistant's endpointing and interruption timers follow that clock.
+   */
+  setTimer?: (ms: number, callback: () => void) => () => void;
 }

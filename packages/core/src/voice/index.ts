@@ -1,0 +1,20 @@
+// The voice pipeline: the VoiceAssistant and the interfaces its bindings implement.
+export { type SayOptions, VoiceAssistant, type VoiceIOProvider } from './assistant.js';
+export type {
+  SpeechOutcome,
+  VoiceAssistantEvents,
+  VoiceAssistantOptions,
+  VoicePipelineMetrics,
+} from './assistant-types.js';
+export { Alignment, type AlignmentOptions, type HeardWord } from './heard-text.js';
+export type {
+  AudioInput,
+  AudioOutput,
+  AudioOutputEvents,
+  PlaybackFinished,
+  TextOutput,
+  TimedText,
+  VoiceIO,
+} from './io.js';
+export type { VoiceAssistantExtraOptions } from './options.js';
+export { SpeechHandle, SpeechStopped } from './speech-handle.js';

@@ -1,0 +1,94 @@
+import { log } from '../log.js';
+import type { Clock } from './clock.js';
+import type { Alignment } from './heard-text.js';
+import type { AudioOutput, TextOutput } from './io.js';
+
+const TICK_MS = 100;
+
+/**
+ * Sends an agent segment's words to a text output as they are played: it
+ * reads the output's playhead every 100 ms and forwards the words heard by
+ * then, so a paused or cut-off reply shows exactly what was heard.
+ */
+export class AgentTranscriptForwarder {
+  readonly #clock: Clock;
+  readonly #output: AudioOutput;
+  readonly #text: TextOutput;
+  readonly #alignment: Alignment;
+  #sent = 0;
+  #cancelTick: (() => void) | undefined;
+  #done = false;
+
+  constructor(clock: Clock, output: AudioOutput, text: TextOutput, alignment: Alignment) {
+    this.#clock = clock;
+    this.#output = output;
+    this.#text = text;
+    this.#alignment = alignment;
+  }
+
+  start(): void {
+    if (this.#cancelTick || this.#done) return;
+    this.#tick();
+  }
+
+  /** Sends the words heard by `position` (all of them when undefined) and ends the segment. */
+  finish(position: number | undefined): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#cancelTick?.();
+    this.#cancelTick = undefined;
+    this.#forward(position ?? Number.POSITIVE_INFINITY);
+    try {
+      this.#text.flush();
+    } catch (error) {
+      log().warn({ err: error }, 'agent transcript output failed to flush');
+    }
+  }
+
+  #tick(): void {
+    this.#forward(this.#output.playedSeconds);
+    this.#cancelTick = this.#clock.setTimer(TICK_MS, () => {
+      if (!this.#done) this.#tick();
+    });
+  }
+
+  #forward(position: number): void {
+    const words = this.#alignment.heardWords(position);
+    for (const word of words.slice(this.#sent)) {
+      // Words are appended by the sink: the space between them travels with the word.
+      const piece = { ...word, text: this.#sent === 0 ? word.text : ` ${word.text}` };
+      this.#sent++;
+      this.#text.captureText(piece).catch((error: unknown) => {
+        log().warn({ err: error }, 'agent transcript output failed');
+      });
+    }
+  }
+}
+
+/** The user's transcript: interims replace each other, a final ends the segment. */
+export class UserTranscriptForwarder {
+  readonly #text: TextOutput;
+
+  constructor(text: TextOutput) {
+    this.#text = text;
+  }
+
+  interim(text: string): void {
+    this.#capture(text);
+  }
+
+  final(text: string): void {
+    this.#capture(text);
+    try {
+      this.#text.flush();
+    } catch (error) {
+      log().warn({ err: error }, 'user transcript output failed to flush');
+    }
+  }
+
+  #capture(text: string): void {
+    this.#text.captureText(text).catch((error: unknown) => {
+      log().warn({ err: error }, 'user transcript output failed');
+    });
+  }
+}
