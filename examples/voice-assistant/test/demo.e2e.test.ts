@@ -16,7 +16,7 @@ const dir = mkdtempSync(join(tmpdir(), 'voice-demo-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function demo(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = { ...process.env, LOG_LEVEL: 'warn' };
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
   for (const key of ['DEEPGRAM_API_KEY', 'OPENAI_API_KEY', 'ELEVEN_API_KEY']) delete env[key];
   const child = spawn(here('../node_modules/.bin/tsx'), ['demo.ts', ...args], {
     cwd: here('..'),
