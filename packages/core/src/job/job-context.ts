@@ -8,6 +8,9 @@ import {
 } from '@livekit/rtc-node';
 import { redactUrl } from '../log.js';
 import { DeadlineError, errorMessage, withDeadline } from '../utils/deadline.js';
+import type { TypedEventEmitter } from '../utils/emitter.js';
+import type { VoiceAssistantEvents } from '../voice/assistant-types.js';
+import type { VoiceIO } from '../voice/io.js';
 import type { JobProcess } from './agent.js';
 import type { RunningJobInfo } from './job-info.js';
 
@@ -43,7 +46,18 @@ export interface JobContextInit {
   shutdownCallbacks: ShutdownCallback[];
   /** Asks the job process to end the job. */
   requestShutdown: (reason: string) => void;
+  /**
+   * The voice binding of this job (`ctx.voiceIO()`): the console's file IO in
+   * `console` mode. Without it (room jobs, until the room binding exists) the
+   * call rejects with an error that says so.
+   */
+  voiceIO?: (participantIdentity?: string) => Promise<VoiceIO>;
+  /** Told of each assistant started on this context (the console follows its events). */
+  onAssistantStarted?: (assistant: VoiceAssistantLike) => void;
 }
+
+/** What a tool following the conversation needs of a VoiceAssistant: its typed events. */
+export type VoiceAssistantLike = Pick<TypedEventEmitter<VoiceAssistantEvents>, 'on' | 'off'>;
 
 /**
  * What an agent's `entry` gets: the job, its room, and the controls of the job's
@@ -134,6 +148,35 @@ export class JobContext {
    */
   addShutdownCallback(callback: ShutdownCallback): void {
     this.#init.shutdownCallbacks.push(callback);
+  }
+
+  /**
+   * The audio and text binding a `VoiceAssistant` talks through:
+   * `assistant.start(ctx)` calls it. Under the `console` command it is the
+   * WAV file in and the stereo recording out. In a room job the room binding
+   * (a participant's microphone track in, an agent track out) is not built
+   * yet: it arrives with a later release (issue 12), and until then this
+   * rejects with an error saying so.
+   */
+  voiceIO(participantIdentity?: string): Promise<VoiceIO> {
+    const provide = this.#init.voiceIO;
+    if (provide) return provide(participantIdentity);
+    return Promise.reject(
+      new Error(
+        'ctx.voiceIO(): the room binding for voice (audio from a room participant, the agent ' +
+          'speaking into the room) is not built yet; it arrives with a later release (issue 12). ' +
+          'Run this agent on a WAV file now with `node agent.js console --input in.wav`',
+      ),
+    );
+  }
+
+  /**
+   * Called by `VoiceAssistant.start(ctx)`, so a tool that runs the job (the
+   * console) can follow the conversation. Not for agent code.
+   * @internal
+   */
+  _assistantStarted(assistant: VoiceAssistantLike): void {
+    this.#init.onAssistantStarted?.(assistant);
   }
 
   /** Ends the job as a success: shutdown callbacks run, the room is left, the process exits. */

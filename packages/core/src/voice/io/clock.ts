@@ -6,19 +6,16 @@
  */
 export interface Clock {
   now(): number;
-  setTimer(callback: () => void, delayMs: number): TimerHandle;
-}
-
-export interface TimerHandle {
-  cancel(): void;
+  /** Runs `callback` after `ms`; the returned function cancels it (idempotent). */
+  setTimer(ms: number, callback: () => void): () => void;
 }
 
 /** `performance.now()` and Node's timers. */
 export const realClock: Clock = {
   now: () => performance.now(),
-  setTimer(callback, delayMs) {
-    const timer = setTimeout(callback, Math.max(0, delayMs));
-    return { cancel: () => clearTimeout(timer) };
+  setTimer(ms, callback) {
+    const timer = setTimeout(callback, Math.max(0, ms));
+    return () => clearTimeout(timer);
   },
 };
 
@@ -51,10 +48,10 @@ export class VirtualClock implements Clock {
     return this.#timers.size;
   }
 
-  setTimer(callback: () => void, delayMs: number): TimerHandle {
-    const timer = { at: this.#now + Math.max(0, delayMs), seq: this.#seq++, callback };
+  setTimer(ms: number, callback: () => void): () => void {
+    const timer = { at: this.#now + Math.max(0, ms), seq: this.#seq++, callback };
     this.#timers.add(timer);
-    return { cancel: () => this.#timers.delete(timer) };
+    return () => void this.#timers.delete(timer);
   }
 
   /** Moves time forward by `ms`, running each timer at its own time. */

@@ -6,7 +6,7 @@ import { readWavFile } from '../../audio/wav.js';
 import { Future } from '../../utils/future.js';
 import { AsyncQueue, QueueClosedError } from '../../utils/queue.js';
 import type { AudioInput } from '../io.js';
-import { type Clock, realClock, type TimerHandle } from './clock.js';
+import { type Clock, realClock } from './clock.js';
 import type { ConversationRecorder } from './recorder.js';
 
 export interface FileAudioInputOptions {
@@ -50,7 +50,7 @@ export class FileAudioInput implements AudioInput {
   #startedAt: number | undefined;
   #recorderIndex = 0;
   #next = 0;
-  #timer: TimerHandle | undefined;
+  #cancelTimer: (() => void) | undefined;
   #dropped = 0;
   #closed = false;
 
@@ -126,15 +126,15 @@ export class FileAudioInput implements AudioInput {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#timer?.cancel();
-    this.#timer = undefined;
+    this.#cancelTimer?.();
+    this.#cancelTimer = undefined;
     this.#queue.close();
     this.#fileDone.resolve();
   }
 
   #schedule(): void {
     const due = this.#dueAt(this.#next);
-    this.#timer = this.#clock.setTimer(() => this.#deliverDue(), due - this.#clock.now());
+    this.#cancelTimer = this.#clock.setTimer(due - this.#clock.now(), () => this.#deliverDue());
   }
 
   /** When frame n is complete: its last sample has been spoken. */
@@ -143,7 +143,7 @@ export class FileAudioInput implements AudioInput {
   }
 
   #deliverDue(): void {
-    this.#timer = undefined;
+    this.#cancelTimer = undefined;
     const now = this.#clock.now();
     while (!this.#closed && this.#dueAt(this.#next) <= now) {
       this.#push(this.#frame(this.#next) ?? this.#silence(this.#next));

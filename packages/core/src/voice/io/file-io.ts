@@ -38,6 +38,8 @@ export class FileIO implements VoiceIO {
   readonly agentTranscript: TextOutput | undefined;
   readonly userTranscript: TextOutput | undefined;
   readonly now: () => number;
+  /** The clock's timers, so the assistant's timers follow a virtual clock too. */
+  readonly setTimer: (ms: number, callback: () => void) => () => void;
   readonly recordingPath: string | undefined;
   #closing: Promise<void> | undefined;
 
@@ -45,6 +47,7 @@ export class FileIO implements VoiceIO {
     const clock = options.clock ?? realClock;
     const sampleRate = options.sampleRate ?? 24_000;
     this.now = () => clock.now();
+    this.setTimer = (ms, callback) => clock.setTimer(ms, callback);
     this.recorder = new ConversationRecorder({
       sampleRate,
       maxSeconds: options.maxRecordingSeconds,

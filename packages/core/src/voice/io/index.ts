@@ -2,7 +2,7 @@
  * Bindings of the VoiceAssistant's IO to files and the console: a WAV file as
  * the user, a stereo recording of the conversation as the loudspeaker.
  */
-export { type Clock, realClock, type TimerHandle, VirtualClock } from './clock.js';
+export { type Clock, realClock, VirtualClock } from './clock.js';
 export { ConsoleTextOutput, type ConsoleTextOutputOptions } from './console-text.js';
 export { FileAudioInput, type FileAudioInputOptions } from './file-input.js';
 export { createConsoleIO, FileIO, type FileIOOptions } from './file-io.js';

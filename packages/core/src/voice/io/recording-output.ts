@@ -3,7 +3,7 @@ import { AudioConverter } from '../../audio/converter.js';
 import { type Listener, TypedEventEmitter } from '../../utils/emitter.js';
 import { Future } from '../../utils/future.js';
 import type { AudioOutput, AudioOutputEvents, PlaybackFinished } from '../io.js';
-import { type Clock, realClock, type TimerHandle } from './clock.js';
+import { type Clock, realClock } from './clock.js';
 import type { ConversationRecorder } from './recorder.js';
 import { type Segment, SegmentQueue } from './segments.js';
 
@@ -55,7 +55,7 @@ export class RecordingAudioOutput implements AudioOutput {
   #anchor: number | undefined;
   #rendered = 0;
   #recorderIndex = 0;
-  #timer: TimerHandle | undefined;
+  #cancelTimer: (() => void) | undefined;
   /** A faded copy of the audio at the playhead when paused or cleared, mixed in first. */
   #tail: Int16Array | undefined;
   #tailPos = 0;
@@ -203,8 +203,8 @@ export class RecordingAudioOutput implements AudioOutput {
     if (this.#closed) return;
     this.#render();
     this.#closed = true;
-    this.#timer?.cancel();
-    this.#timer = undefined;
+    this.#cancelTimer?.();
+    this.#cancelTimer = undefined;
     this.#anchor = undefined;
     this.#converter?.close();
     for (const segment of this.#queue.clear()) this.#finish(segment, true);
@@ -250,11 +250,11 @@ export class RecordingAudioOutput implements AudioOutput {
   }
 
   #schedule(): void {
-    this.#timer = this.#clock.setTimer(() => {
-      this.#timer = undefined;
+    this.#cancelTimer = this.#clock.setTimer(this.#tickMs, () => {
+      this.#cancelTimer = undefined;
       this.#render();
       if (this.#anchor !== undefined) this.#schedule();
-    }, this.#tickMs);
+    });
   }
 
   /** Plays everything due by now: the playhead catches up with the clock. */
@@ -357,8 +357,8 @@ export class RecordingAudioOutput implements AudioOutput {
   /** Stops the playhead when nothing is left to sound: no timer runs while idle or paused. */
   #idleIfDone(): void {
     if (this.#hasWork() || this.#anchor === undefined) return;
-    this.#timer?.cancel();
-    this.#timer = undefined;
+    this.#cancelTimer?.();
+    this.#cancelTimer = undefined;
     this.#anchor = undefined;
   }
 }
