@@ -49,20 +49,26 @@ export default defineAgent({
     const logger = log().child({ jobId: ctx.job.id });
     await ctx.connect();
     const vad = (ctx.proc.userData.vad as silero.VAD | undefined) ?? (await silero.VAD.load());
+    // The base URLs are read only when set: the demo points them at its stand-ins.
+    // (The OpenAI client reads OPENAI_BASE_URL itself.)
+    const stt = new deepgram.STT({ baseURL: process.env.DEEPGRAM_BASE_URL });
+    const tts = new elevenlabs.TTS({ baseURL: process.env.ELEVEN_BASE_URL });
     const assistant = new voice.VoiceAssistant({
       vad,
-      // The base URLs are read only when set: the demo points them at its stand-ins.
-      stt: new deepgram.STT({ baseURL: process.env.DEEPGRAM_BASE_URL }),
-      // The OpenAI client reads OPENAI_BASE_URL itself.
+      stt,
       llm: new openai.LLM({ model: 'gpt-4o-mini' }),
-      tts: new elevenlabs.TTS({ baseURL: process.env.ELEVEN_BASE_URL }),
+      tts,
       chatCtx: llm.ChatContext.from([{ role: 'system', content: INSTRUCTIONS }]),
       tools,
     });
     assistant.on('error', ({ error, source, recoverable }) => {
       logger.warn({ err: error, source, recoverable }, 'voice assistant error');
     });
-    ctx.addShutdownCallback(() => assistant.close());
+    // The models keep warm connections between replies; the job's end closes them.
+    ctx.addShutdownCallback(async () => {
+      await assistant.close();
+      await Promise.all([stt.close(), tts.close()]);
+    });
     await assistant.start(ctx);
     assistant.say(GREETING, { allowInterruptions: true });
   },
