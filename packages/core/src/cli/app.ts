@@ -6,6 +6,7 @@ import { errorMessage, withDeadline } from '../utils/deadline.js';
 import { signalExitCode } from '../utils/process.js';
 import type { WorkerOptions } from '../worker/options.js';
 import { Worker } from '../worker/worker.js';
+import { addConsoleCommand } from './console-command.js';
 import { downloadPluginFiles } from './download-files.js';
 import {
   healthPortOption,
@@ -56,6 +57,8 @@ function withConnectionOptions(command: Command): Command {
  * - `dev`: development. Pretty logs, no idle processes; restarts the worker
  *   when the agent's files change.
  * - `connect --room NAME`: like `dev`, then asks for a job in that room.
+ * - `console --input in.wav --output out.wav`: run the agent in this process
+ *   on a WAV file, with no LiveKit server; print the conversation, record it.
  * - `download-files`: fetch what the imported plugins need, then exit.
  *
  * In a job process (which imports the same file) it does nothing.
@@ -114,6 +117,8 @@ export async function runApp(options: RunAppOptions = {}): Promise<void> {
       });
       await serveWorker(worker, { drainFirst: false });
     });
+
+  addConsoleCommand(program, options.agent);
 
   program
     .command('download-files')

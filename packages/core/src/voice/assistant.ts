@@ -361,14 +361,24 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
     if (!reuse) this.#preemptive?.speech.cancel('the transcript changed');
     this.#preemptive = undefined;
     this.#preemptiveCount = 0;
-    this.chatCtx.append({ role: 'user', content: text });
     this.#emit('user_speech_committed', { text, at: timing.endOfTurnAt });
     // A new turn supersedes the answers still pending and interrupts the one playing.
     for (const queued of [...this.#queue]) {
       if (!queued.allowInterruptions) continue;
       if (queued === this.#queue[0] || queued.userText !== undefined) queued.cancel('new user turn');
     }
-    const reply = speech ?? this.#createReply(text, true);
+    // Includes speeches stopping now: what they heard or ran is committed when they end.
+    const waiting = this.#queue.filter((queued) => !queued.done);
+    let reply = speech;
+    if (reply) this.chatCtx.append({ role: 'user', content: text });
+    else if (waiting.length === 0) {
+      this.chatCtx.append({ role: 'user', content: text });
+      reply = this.#createReply(text, true);
+    } else {
+      // Behind a speech that goes on (say(), not interruptible) or is stopping: the words
+      // enter the context, and the reply is generated, once that speech is committed.
+      reply = this.#createDeferredReply(text);
+    }
     const entry = this.#entries.get(reply);
     if (entry) entry.turnTiming = timing;
     reply.authorize();
@@ -383,6 +393,8 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
       this.#preemptive = undefined;
     }
     if (!this.#opts.preemptiveSynthesis || !isFinal || !finalText || this.#preemptive) return;
+    // A speech still under way will change the context before this reply could play.
+    if (this.#queue.some((speech) => !speech.done)) return;
     if (this.#preemptiveCount >= MAX_PREEMPTIVE_PER_TURN) return;
     this.#preemptiveCount++;
     const ctxLength = this.chatCtx.messages.length;
@@ -399,6 +411,20 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
     // A preemptive reply answers words not committed yet: only its own copy has them.
     if (!committed) chatCtx.append({ role: 'user', content: userText });
     this.#launch(speech, { kind: 'reply', chatCtx });
+    return speech;
+  }
+
+  #createDeferredReply(userText: string): SpeechHandle {
+    const speech = new SpeechHandle({
+      allowInterruptions: this.#opts.allowInterruptions,
+      addToChatCtx: true,
+      userText,
+    });
+    const prepare = () => {
+      this.chatCtx.append({ role: 'user', content: userText });
+      return this.chatCtx.copy();
+    };
+    this.#launch(speech, { kind: 'reply', prepare });
     return speech;
   }
 

@@ -22,6 +22,8 @@ const CLEARED_REPORT_MS = 1000;
 /** What a speech says: a reply generated from the chat context, or text given to `say()`. */
 export type SpeechSource =
   | { kind: 'reply'; chatCtx: ChatContext }
+  /** A reply built when its turn to play comes (it waits behind another speech). */
+  | { kind: 'reply'; prepare: () => ChatContext }
   | { kind: 'text'; text: AsyncIterable<string> }
   | { kind: 'llm'; stream: LLMStream };
 
@@ -108,7 +110,12 @@ async function runSteps(
   source: SpeechSource,
   timings: SpeechTimings,
 ): Promise<void> {
-  const working = source.kind === 'reply' ? source.chatCtx : undefined;
+  let working: ChatContext | undefined;
+  if (source.kind === 'reply' && 'prepare' in source) {
+    await speech.waitForAuthorization();
+    await rc.waitForTurn(speech);
+    working = source.prepare();
+  } else if (source.kind === 'reply') working = source.chatCtx;
   let toolChoice: ToolChoice | undefined;
   for (let step = 1; ; step++) {
     let llmStream: LLMStream | undefined;
