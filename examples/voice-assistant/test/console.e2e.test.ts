@@ -181,3 +181,52 @@ it('answers two requests in turn, each after the user stops and before the next'
     'London is cloudy, fourteen degrees.',
   ]);
 });
+
+it('stops within the interruption delay when the user speaks over it, and commits only what was heard', async () => {
+  const { events, recording } = await converse('interruption.wav');
+  const requests = spokenRequests('interruption.wav')!;
+  const { user, agent } = recording;
+  const where = `user ${round(user)}; agent ${round(agent)}`;
+  expect(user.length, where).toBe(2);
+  expect(Math.abs(user[1]!.start - requests[1]!.start), where).toBeLessThan(0.1);
+
+  // The reply was playing when the user spoke again, and it stopped once the
+  // interruption took effect: after 0.5 s of speech (interruptSpeechDuration),
+  // plus the VAD's delay and the fade, never the whole sentence.
+  const cut = agent.find((a) => a.start < user[1]!.start && a.end > user[1]!.start);
+  expect(cut, where).toBeDefined();
+  expect(cut!.start, where).toBeGreaterThan(user[0]!.end);
+  const spokeOver = cut!.end - user[1]!.start;
+  expect(spokeOver, where).toBeGreaterThan(0.4);
+  expect(spokeOver, where).toBeLessThan(1.0);
+  // Apart from that, nobody speaks over anybody: the greeting before, the next answer after.
+  expect(overlap(user, agent) - spokeOver, where).toBeLessThan(0.001);
+  const london = agent.at(-1)!;
+  expect(london.start, where).toBeGreaterThan(user[1]!.end);
+  expect(Math.abs(london.end - london.start - seconds('reply-london.wav')), where).toBeLessThan(
+    0.1,
+  );
+
+  const types = events.map((e) => e.type);
+  expectInOrder(types, [
+    'agent_speech_committed',
+    ...TURN.slice(0, -1),
+    'user_started_speaking',
+    'agent_speech_committed',
+    ...TURN.slice(1),
+  ]);
+  // The interruption is told while the user is still speaking, before their turn is committed.
+  const interrupted = types.indexOf('agent_speech_interrupted');
+  const secondTurn = types.indexOf('user_started_speaking', types.indexOf('user_speech_committed'));
+  expect(interrupted, types.join(', ')).toBeGreaterThan(secondTurn);
+  expect(interrupted, types.join(', ')).toBeLessThan(types.lastIndexOf('user_speech_committed'));
+  expect(types).not.toContain('agent_false_interruption');
+  const committed = events.filter((e) => e.type === 'agent_speech_committed');
+  expect(committed.map((e) => e.interrupted)).toEqual([false, true, false]);
+  const full = 'Sunny in Paris, twenty two degrees.';
+  const heard = String(committed[1]?.text);
+  expect(heard.length).toBeGreaterThan(0);
+  expect(heard.length).toBeLessThan(full.length);
+  expect(full.startsWith(heard.replace(/[,.]$/, ''))).toBe(true);
+  expect(committed[2]?.text).toBe('London is cloudy, fourteen degrees.');
+});
