@@ -10,6 +10,8 @@ import { scaledMs } from '@agents/testing';
 import { afterAll, expect, it } from 'vitest';
 import { readRecording } from './recording.js';
 
+/** Starting the agent (tsx, the models) takes seconds; the conversation runs in real time. */
+const TEST_TIMEOUT_MS = scaledMs(120_000);
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'voice-demo-'));
 
@@ -32,7 +34,7 @@ function demo(args: string[]): Promise<{ code: number | null; stdout: string; st
     stderr += chunk.toString();
   });
   return new Promise((resolve) => {
-    const deadlineMs = scaledMs(60_000);
+    const deadlineMs = scaledMs(90_000);
     const timer = setTimeout(() => {
       stderr += `\n[test] the demo still ran after ${deadlineMs} ms: killed`;
       child.kill('SIGKILL');
@@ -50,35 +52,43 @@ const events = (stdout: string) =>
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as { type: string; text?: string });
 
-it('runs offline on the committed request, saying which services it stands in for', async () => {
-  const output = join(dir, 'demo.wav');
-  const run = await demo(['--output', output, '--json']);
-  expect(run.code, run.stderr).toBe(0);
-  for (const service of ['Deepgram', 'OpenAI', 'ElevenLabs']) {
-    expect(run.stderr).toMatch(new RegExp(`${service} .*: local stand-in`));
-  }
-  expect(run.stderr).toContain(
-    `stereo recording (you on the left, the agent on the right): ${output}`,
-  );
-  // --json keeps stdout to the events: every line is one.
-  const lines = run.stdout.split('\n').filter((line) => line.trim() !== '');
-  expect(lines.every((line) => line.startsWith('{'))).toBe(true);
-  const said = events(run.stdout).filter((e) => e.type === 'user_speech_committed');
-  expect(said.map((e) => e.text)).toEqual(["What's the weather like in Paris today?"]);
-  const recording = readRecording(output);
-  expect(recording.user.length).toBe(1);
-  expect(recording.agent.length).toBe(2);
-});
+it(
+  'runs offline on the committed request, saying which services it stands in for',
+  async () => {
+    const output = join(dir, 'demo.wav');
+    const run = await demo(['--output', output, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    for (const service of ['Deepgram', 'OpenAI', 'ElevenLabs']) {
+      expect(run.stderr).toMatch(new RegExp(`${service} .*: local stand-in`));
+    }
+    expect(run.stderr).toContain(
+      `stereo recording (you on the left, the agent on the right): ${output}`,
+    );
+    // --json keeps stdout to the events: every line is one.
+    const lines = run.stdout.split('\n').filter((line) => line.trim() !== '');
+    expect(lines.every((line) => line.startsWith('{'))).toBe(true);
+    const said = events(run.stdout).filter((e) => e.type === 'user_speech_committed');
+    expect(said.map((e) => e.text)).toEqual(["What's the weather like in Paris today?"]);
+    const recording = readRecording(output);
+    expect(recording.user.length).toBe(1);
+    expect(recording.agent.length).toBe(2);
+  },
+  TEST_TIMEOUT_MS,
+);
 
-it("takes a recording of the user's own, and tells them its transcript is placeholder words", async () => {
-  const input = join(dir, 'my question.wav');
-  copyFileSync(here('../fixtures/weather-request.wav'), input);
-  const output = join(dir, 'mine.wav');
-  const run = await demo(['--input', input, '--output', output, '--json']);
-  expect(run.code, run.stderr).toBe(0);
-  expect(run.stderr).toContain('placeholder words');
-  expect(run.stderr).toContain(`Hearing ${input}`);
-  const answers = events(run.stdout).filter((e) => e.type === 'agent_speech_committed');
-  expect(answers.at(-1)?.text).toBe('I can tell you the weather in Paris or London.');
-  expect(existsSync(output)).toBe(true);
-});
+it(
+  "takes a recording of the user's own, and tells them its transcript is placeholder words",
+  async () => {
+    const input = join(dir, 'my question.wav');
+    copyFileSync(here('../fixtures/weather-request.wav'), input);
+    const output = join(dir, 'mine.wav');
+    const run = await demo(['--input', input, '--output', output, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('placeholder words');
+    expect(run.stderr).toContain(`Hearing ${input}`);
+    const answers = events(run.stdout).filter((e) => e.type === 'agent_speech_committed');
+    expect(answers.at(-1)?.text).toBe('I can tell you the weather in Paris or London.');
+    expect(existsSync(output)).toBe(true);
+  },
+  TEST_TIMEOUT_MS,
+);
