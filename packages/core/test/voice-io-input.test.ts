@@ -9,7 +9,12 @@ import { createConsoleIO, FileAudioInput, VirtualClock } from '../src/voice/io/i
 /** Mono 16-bit audio whose sample i is `value(i)`. */
 function mono(rate: number, seconds: number, value: (i: number) => number): AudioFrame {
   const n = Math.round(rate * seconds);
-  return new AudioFrame(Int16Array.from({ length: n }, (_, i) => value(i)), rate, 1, n);
+  return new AudioFrame(
+    Int16Array.from({ length: n }, (_, i) => value(i)),
+    rate,
+    1,
+    n,
+  );
 }
 
 interface Received {
@@ -29,7 +34,10 @@ function collect(input: FileAudioInput, clock: VirtualClock) {
 describe('FileAudioInput', () => {
   it('delivers 10 ms frames paced on the clock, each once its last sample was spoken', async () => {
     const clock = new VirtualClock();
-    const input = new FileAudioInput(mono(16_000, 0.1, (i) => i), { clock, afterEnd: 'end' });
+    const input = new FileAudioInput(
+      mono(16_000, 0.1, (i) => i),
+      { clock, afterEnd: 'end' },
+    );
     const { received, done } = collect(input, clock);
     await clock.advance(0);
     expect(received).toHaveLength(0);
@@ -60,7 +68,10 @@ describe('FileAudioInput', () => {
 
   it('keeps delivering silence after the file by default, until closed', async () => {
     const clock = new VirtualClock();
-    const input = new FileAudioInput(mono(16_000, 0.02, () => 500), { clock });
+    const input = new FileAudioInput(
+      mono(16_000, 0.02, () => 500),
+      { clock },
+    );
     const { received, done } = collect(input, clock);
     let fileDoneAt: number | undefined;
     void input.fileDone.then(() => {
@@ -78,10 +89,13 @@ describe('FileAudioInput', () => {
 
   it('keeps about the last second for a slow reader, dropping the oldest frames and counting them', async () => {
     const clock = new VirtualClock();
-    const input = new FileAudioInput(mono(16_000, 1, (i) => Math.floor(i / 160)), {
-      clock,
-      queueMs: 100,
-    });
+    const input = new FileAudioInput(
+      mono(16_000, 1, (i) => Math.floor(i / 160)),
+      {
+        clock,
+        queueMs: 100,
+      },
+    );
     input.start();
     await clock.advance(300);
     expect(input.droppedFrames).toBe(20);

@@ -13,7 +13,12 @@ const FADE = 480;
 
 function mono(seconds: number, value: (i: number) => number): AudioFrame {
   const n = Math.round(RATE * seconds);
-  return new AudioFrame(Int16Array.from({ length: n }, (_, i) => value(i)), RATE, 1, n);
+  return new AudioFrame(
+    Int16Array.from({ length: n }, (_, i) => value(i)),
+    RATE,
+    1,
+    n,
+  );
 }
 
 /** An output on a virtual clock, recording to a recorder whose time zero is the clock's 0. */

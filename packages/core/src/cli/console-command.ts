@@ -28,7 +28,11 @@ export function addConsoleCommand(program: Command, agentFile: string | undefine
     )
     .requiredOption('--input <file.wav>', 'what the user says: a WAV file, any rate and channels')
     .option('--output <file.wav>', 'where the recording goes', 'console-recording.wav')
-    .option('--json', 'one JSON object per line (each event with its time on the audio timeline)', false)
+    .option(
+      '--json',
+      'one JSON object per line (each event with its time on the audio timeline)',
+      false,
+    )
     .addOption(
       new Option('--max-tail <seconds>', 'longest wait for the agent after the input ends')
         .argParser(parseSeconds)

@@ -60,14 +60,21 @@ export class ConsolePrinter {
     const header = ['turn', 'transcript', 'end of turn', 'LLM TTFT', 'TTS TTFB', 'end-to-end'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const format = (cells: string[]) =>
-      cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
-    this.#write('\nLatency per turn (ms; transcript, end of turn and end-to-end from the end of user speech):');
+      cells
+        .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+        .join('  ');
+    this.#write(
+      '\nLatency per turn (ms; transcript, end of turn and end-to-end from the end of user speech):',
+    );
     this.#write(format(header));
     for (const row of rows) this.#write(format(row));
   }
 }
 
-function describe<E extends EventName>(name: E, payload: VoiceAssistantEvents[E]): string | undefined {
+function describe<E extends EventName>(
+  name: E,
+  payload: VoiceAssistantEvents[E],
+): string | undefined {
   const p = payload as Record<string, unknown>;
   switch (name) {
     case 'user_speech_committed':

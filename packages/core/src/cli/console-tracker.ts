@@ -60,6 +60,8 @@ export class ConversationTracker {
     const now = this.#now();
     if (now - this.#lastEventAt < SETTLE_MS) return false;
     if (!hasAssistant) return true;
-    return !this.#userSpeaking && !this.#agentSpeaking && !this.#replyOwed && now >= this.#commitUntil;
+    return (
+      !this.#userSpeaking && !this.#agentSpeaking && !this.#replyOwed && now >= this.#commitUntil
+    );
   }
 }

@@ -182,7 +182,8 @@ function checkPaths({ input, output }: ConsoleRunOptions): void {
   if (!existsSync(input)) {
     throw new Error(`--input ${input}: no such file; give a WAV file of the user speaking`);
   }
-  if (statSync(input).isDirectory()) throw new Error(`--input ${input} is a directory, not a WAV file`);
+  if (statSync(input).isDirectory())
+    throw new Error(`--input ${input} is a directory, not a WAV file`);
   const dir = dirname(resolve(output));
   if (!existsSync(dir)) {
     throw new Error(`--output ${output}: the directory ${dir} does not exist; create it first`);

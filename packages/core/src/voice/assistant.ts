@@ -14,7 +14,11 @@ import type {
 } from './assistant-types.js';
 import { type Clock, clockFor, TimerSlot } from './clock.js';
 import type { AudioOutputEvents, VoiceIO } from './io.js';
-import { type ResolvedOptions, resolveOptions, type VoiceAssistantExtraOptions } from './options.js';
+import {
+  type ResolvedOptions,
+  resolveOptions,
+  type VoiceAssistantExtraOptions,
+} from './options.js';
 import { type ReplyContext, runSpeech, type SpeechSource, type SpeechTimings } from './reply.js';
 import { SpeechHandle } from './speech-handle.js';
 import { UserTranscriptForwarder } from './transcript-forwarder.js';
@@ -38,6 +42,10 @@ export interface SayOptions {
   addToChatCtx?: boolean;
   /** Interrupt the speech playing now (if it allows it) instead of queueing behind it. */
   interrupt?: boolean;
+}
+
+interface AssistantTracker {
+  _assistantStarted(assistant: VoiceAssistant): void;
 }
 
 /** Something that provides a binding: a JobContext (`ctx.voiceIO()`). */
@@ -100,6 +108,8 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
     if (this.#io) throw new Error('VoiceAssistant.start() was already called');
     if (this.#closing) throw new Error('VoiceAssistant is closed');
     const io = isProvider(target) ? await target.voiceIO() : target;
+    // A JobContext hears of its assistants (the console command prints their events).
+    if (isProvider(target)) (target as Partial<AssistantTracker>)._assistantStarted?.(this);
     if (!io?.input || !io.output) {
       throw new TypeError('VoiceAssistant.start() needs a VoiceIO with input and output');
     }
@@ -163,10 +173,7 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
    * Speaks `source` (text, streamed text, or an LLM stream), after the
    * speeches already queued unless `interrupt` is set.
    */
-  say(
-    source: string | AsyncIterable<string> | LLMStream,
-    options: SayOptions = {},
-  ): SpeechHandle {
+  say(source: string | AsyncIterable<string> | LLMStream, options: SayOptions = {}): SpeechHandle {
     if (!this.#rc) throw new Error('VoiceAssistant.say() needs start() first');
     if (this.#closing) throw new Error('VoiceAssistant is closed');
     if (this.#queue.length >= MAX_QUEUED_SPEECHES) {
@@ -179,7 +186,8 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
     let speechSource: SpeechSource;
     if (typeof source === 'string') speechSource = { kind: 'text', text: oneText(source) };
     else if (source instanceof LLMStream) speechSource = { kind: 'llm', stream: source };
-    else if (source && Symbol.asyncIterator in source) speechSource = { kind: 'text', text: source };
+    else if (source && Symbol.asyncIterator in source)
+      speechSource = { kind: 'text', text: source };
     else throw new TypeError('say() takes a string, an AsyncIterable<string> or an LLMStream');
     const head = this.#queue[0];
     this.#launch(speech, speechSource);
@@ -369,7 +377,8 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
     // A new turn supersedes the answers still pending and interrupts the one playing.
     for (const queued of [...this.#queue]) {
       if (!queued.allowInterruptions) continue;
-      if (queued === this.#queue[0] || queued.userText !== undefined) queued.cancel('new user turn');
+      if (queued === this.#queue[0] || queued.userText !== undefined)
+        queued.cancel('new user turn');
     }
     // Includes speeches stopping now: what they heard or ran is committed when they end.
     const waiting = this.#queue.filter((queued) => !queued.done);

@@ -7,6 +7,7 @@ export type {
   VoicePipelineMetrics,
 } from './assistant-types.js';
 export { Alignment, type AlignmentOptions, type HeardWord } from './heard-text.js';
+export * from './io/index.js';
 export type {
   AudioInput,
   AudioOutput,

@@ -1,6 +1,6 @@
 import { LLM } from '../llm/llm.js';
-import { STT } from '../stt/stt.js';
 import { StreamAdapter as STTStreamAdapter } from '../stt/stream-adapter.js';
+import { STT } from '../stt/stt.js';
 import { hyphenateWord } from '../tokenize/hyphenate.js';
 import { SentenceTokenizer } from '../tokenize/sentence-tokenizer.js';
 import { WordTokenizer } from '../tokenize/word-tokenizer.js';
@@ -75,11 +75,17 @@ export function resolveOptions(
   }
   const transcriptionSpeed = options.transcriptionSpeed ?? 3.83;
   if (typeof transcriptionSpeed !== 'number' || !(transcriptionSpeed > 0)) {
-    fail('transcriptionSpeed', `must be a positive number of syllables/s (got ${transcriptionSpeed})`);
+    fail(
+      'transcriptionSpeed',
+      `must be a positive number of syllables/s (got ${transcriptionSpeed})`,
+    );
   }
   const toolTimeout = seconds('toolTimeout', options.toolTimeout, 30);
   if (toolTimeout === 0) fail('toolTimeout', 'must be more than 0 seconds');
-  if (options.tools !== undefined && (typeof options.tools !== 'object' || options.tools === null)) {
+  if (
+    options.tools !== undefined &&
+    (typeof options.tools !== 'object' || options.tools === null)
+  ) {
     fail('tools', 'must be an object of tools made with llm.tool()');
   }
   if (options.beforeLLM !== undefined && typeof options.beforeLLM !== 'function') {

@@ -77,10 +77,8 @@ interface Segment {
 }
 
 /** A speaker whose playhead moves as the clock does; it records what it was asked to do. */
-export class TestOutput
-  extends utils.TypedEventEmitter<voice.AudioOutputEvents>
-  implements voice.AudioOutput
-{
+export class TestOutput implements voice.AudioOutput {
+  readonly #events = new utils.TypedEventEmitter<voice.AudioOutputEvents>();
   readonly sampleRate = 24_000;
   readonly numChannels = 1;
   canPause = true;
@@ -93,8 +91,23 @@ export class TestOutput
   readonly #clock: VirtualClock;
 
   constructor(clock: VirtualClock) {
-    super();
     this.#clock = clock;
+  }
+
+  on<E extends keyof voice.AudioOutputEvents>(
+    event: E,
+    listener: (payload: voice.AudioOutputEvents[E]) => void,
+  ): this {
+    this.#events.on(event, listener as never);
+    return this;
+  }
+
+  off<E extends keyof voice.AudioOutputEvents>(
+    event: E,
+    listener: (payload: voice.AudioOutputEvents[E]) => void,
+  ): this {
+    this.#events.off(event, listener as never);
+    return this;
   }
 
   async captureFrame(frame: AudioFrame): Promise<void> {
@@ -165,7 +178,7 @@ export class TestOutput
       const step = Math.min(left, segment.captured - segment.played);
       if (step > 0 && !segment.started) {
         segment.started = true;
-        this.emit('playback_started', { segmentId: segment.id, at: this.#clock.now });
+        this.#events.emit('playback_started', { segmentId: segment.id, at: this.#clock.now });
       }
       segment.played += step;
       left -= step;
@@ -184,7 +197,7 @@ export class TestOutput
 
   #finish(segment: Segment, interrupted: boolean): void {
     segment.finished = { segmentId: segment.id, playbackPosition: segment.played, interrupted };
-    this.emit('playback_finished', segment.finished);
+    this.#events.emit('playback_finished', segment.finished);
     for (const waiter of segment.waiters.splice(0)) waiter(segment.finished);
   }
 }

@@ -47,7 +47,9 @@ describe('VoiceAssistant tools', () => {
         },
       ],
       tts: [{ text: 'Sunny, and it is noon.', audioMs: 800 }],
-      assistant: { tools: { getWeather: make('getWeather', 'sunny'), getTime: make('getTime', 'noon') } },
+      assistant: {
+        tools: { getWeather: make('getWeather', 'sunny'), getTime: make('getTime', 'noon') },
+      },
     });
     await h.start();
     await h.runUntil('agent_speech_committed', 5000);
@@ -100,7 +102,13 @@ describe('VoiceAssistant tools', () => {
     await h.start();
     await h.runUntil('agent_speech_committed', 6000);
     expect(toolSignal?.aborted).toBe(true);
-    expect(h.messages().map((m) => m.role)).toEqual(['user', 'assistant', 'tool', 'user', 'assistant']);
+    expect(h.messages().map((m) => m.role)).toEqual([
+      'user',
+      'assistant',
+      'tool',
+      'user',
+      'assistant',
+    ]);
     h.llm.assertDone();
   });
 

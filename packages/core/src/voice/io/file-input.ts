@@ -1,7 +1,7 @@
 import { AudioFrame } from '@livekit/rtc-node';
 import { convertChannels } from '../../audio/channels.js';
-import { combineFrames } from '../../audio/frames.js';
 import { resampleFrames } from '../../audio/converter.js';
+import { combineFrames } from '../../audio/frames.js';
 import { readWavFile } from '../../audio/wav.js';
 import { Future } from '../../utils/future.js';
 import { AsyncQueue, QueueClosedError } from '../../utils/queue.js';
@@ -55,7 +55,10 @@ export class FileAudioInput implements AudioInput {
   #closed = false;
 
   /** Reads and decodes the WAV file; errors name the file and say what is wrong with it. */
-  static async fromFile(path: string, options: FileAudioInputOptions = {}): Promise<FileAudioInput> {
+  static async fromFile(
+    path: string,
+    options: FileAudioInputOptions = {},
+  ): Promise<FileAudioInput> {
     return new FileAudioInput(await readWavFile(path), options);
   }
 
@@ -102,7 +105,10 @@ export class FileAudioInput implements AudioInput {
     if (this.#recorder) this.#recorderIndex = this.#recorder.indexAt(this.#startedAt);
     if (!this.#hasFrame(0)) {
       this.#fileDone.resolve();
-      if (this.#afterEnd === 'end') return this.#queue.close();
+      if (this.#afterEnd === 'end') {
+        this.#queue.close();
+        return;
+      }
     }
     this.#schedule();
   }

@@ -83,6 +83,7 @@ export class FileIO implements VoiceIO {
 
 /** Reads the input WAV (errors name the file and what is wrong) and builds the file binding. */
 export async function createConsoleIO(options: FileIOOptions): Promise<FileIO> {
-  const audio = typeof options.input === 'string' ? await readWavFile(options.input) : options.input;
+  const audio =
+    typeof options.input === 'string' ? await readWavFile(options.input) : options.input;
   return new FileIO(audio, options);
 }

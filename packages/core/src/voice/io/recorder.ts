@@ -122,5 +122,5 @@ export class ConversationRecorder {
 }
 
 function clamp16(value: number): number {
-  return value > 32767 ? 32767 : value < -32768 ? -32768 : value;
+  return Math.min(32767, Math.max(-32768, value));
 }

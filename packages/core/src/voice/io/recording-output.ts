@@ -264,10 +264,7 @@ export class RecordingAudioOutput implements AudioOutput {
     const samples = due - this.#rendered;
     if (samples <= 0) return;
     const tailLeft = this.#tail ? this.#tail.length - this.#tailPos : 0;
-    const audible = Math.min(
-      samples,
-      Math.max(tailLeft, this.#paused ? 0 : this.#queue.buffered),
-    );
+    const audible = Math.min(samples, Math.max(tailLeft, this.#paused ? 0 : this.#queue.buffered));
     const out = new Int32Array(audible);
     this.#mixTail(out);
     const events = this.#paused ? [] : this.#mixSegments(out);
@@ -364,5 +361,5 @@ export class RecordingAudioOutput implements AudioOutput {
 }
 
 function clamp16(value: number): number {
-  return value > 32767 ? 32767 : value < -32768 ? -32768 : value;
+  return Math.min(32767, Math.max(-32768, value));
 }
