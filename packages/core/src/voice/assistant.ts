@@ -114,10 +114,6 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
       throw new TypeError('VoiceAssistant.start() needs a VoiceIO with input and output');
     }
     this.#io = io;
-    // A job context run by a tool (the console) follows the conversation's events from here.
-    if (isProvider(target)) {
-      (target as { _assistantStarted?: (a: VoiceAssistant) => void })._assistantStarted?.(this);
-    }
     const clock = clockFor(io);
     this.#clock = clock;
     this.#falseInterruption = new TimerSlot(clock);
