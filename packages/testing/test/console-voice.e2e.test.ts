@@ -90,7 +90,8 @@ describe('console with the VoiceAssistant', () => {
       expect(types).toContain(type);
     }
     const at = (type: string) => events.find((e) => e.type === type)!.t;
-    expect(at('user_started_speaking')).toBeLessThan(0.2);
+    // Times are when the pipeline saw things: a loaded machine may see them late, never early.
+    expect(at('user_started_speaking')).toBeLessThan(at('user_speech_committed'));
     expect(at('user_speech_committed')).toBeGreaterThanOrEqual(1.4);
     expect(at('agent_started_speaking')).toBeGreaterThanOrEqual(at('user_speech_committed'));
     expect(events.find((e) => e.type === 'agent_speech_committed')).toMatchObject({
