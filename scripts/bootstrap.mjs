@@ -45,22 +45,27 @@ function pnpmOnPath() {
  * is on PATH, else `env` with .tools/ on PATH (turbo needs pnpm on PATH too,
  * to read the workspace).
  */
-export function ensurePnpm(env, fail) {
+export function ensurePnpm(env, fail, stdio = 'inherit') {
   if (pnpmOnPath()) return env;
   const toolDir = join(root, '.tools', `pnpm-${pnpmVersion}`);
   const binDir = join(toolDir, 'node_modules', '.bin');
   if (!existsSync(join(binDir, 'pnpm'))) {
-    console.log(`Installing pnpm ${pnpmVersion} into .tools/ (pnpm is not on PATH)`);
-    const status = runner(fail)('npm', [
-      'install',
-      '--prefix',
-      toolDir,
-      '--no-audit',
-      '--no-fund',
-      '--no-save',
-      '--loglevel=error',
-      `pnpm@${pnpmVersion}`,
-    ]);
+    const say = stdio === 'inherit' ? console.log : console.error;
+    say(`Installing pnpm ${pnpmVersion} into .tools/ (pnpm is not on PATH)`);
+    const status = runner(fail)(
+      'npm',
+      [
+        'install',
+        '--prefix',
+        toolDir,
+        '--no-audit',
+        '--no-fund',
+        '--no-save',
+        '--loglevel=error',
+        `pnpm@${pnpmVersion}`,
+      ],
+      { stdio },
+    );
     if (status !== 0 || !existsSync(join(binDir, 'pnpm'))) {
       fail(`npm could not install pnpm@${pnpmVersion}`);
     }
@@ -70,16 +75,19 @@ export function ensurePnpm(env, fail) {
 
 /**
  * Checks Node, makes pnpm available and installs the workspace. Returns the
- * environment to run `pnpm` and turbo in.
+ * environment to run `pnpm` and turbo in. `stdio` is where the installs'
+ * output goes (e.g. `['inherit', 2, 2]`: all on stderr, keeping stdout for a
+ * program's own output).
  */
-export function bootstrap(fail) {
+export function bootstrap(fail, stdio = 'inherit') {
   checkNode(fail);
   const env = ensurePnpm(
     { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' },
     fail,
+    stdio,
   );
   const frozen = process.env.CI ? ['--frozen-lockfile'] : [];
-  const status = runner(fail)('pnpm', ['install', '--prefer-offline', ...frozen], { env });
+  const status = runner(fail)('pnpm', ['install', '--prefer-offline', ...frozen], { env, stdio });
   if (status !== 0) fail('pnpm install failed');
   return env;
 }

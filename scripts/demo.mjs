@@ -31,7 +31,9 @@ function absolute(path) {
   return isAbsolute(path) ? path : resolve(cwd, path);
 }
 
-const env = bootstrap(fail);
+// The installs' and the build's output goes to stderr: with --json, stdout is the events only.
+const toStderr = ['inherit', 2, 2];
+const env = bootstrap(fail, toStderr);
 const built = run(
   'pnpm',
   [
@@ -42,7 +44,7 @@ const built = run(
     '--filter=example-voice-assistant...',
     '--output-logs=errors-only',
   ],
-  { env },
+  { env, stdio: toStderr },
 );
 if (built !== 0) fail('the build failed (see above)');
 process.exit(
