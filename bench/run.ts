@@ -11,12 +11,14 @@ import { elevenlabsSuite } from './suites/elevenlabs.js';
 import { openaiSuite } from './suites/openai.js';
 import { tokenizeSuite } from './suites/tokenize.js';
 import { vadSuite } from './suites/vad.js';
+import { voiceSuite } from './suites/voice.js';
 import { workerSuite } from './suites/worker.js';
 
 const suites: Suite[] = [
   coreSuite,
   tokenizeSuite,
   vadSuite,
+  voiceSuite,
   openaiSuite,
   deepgramSuite,
   elevenlabsSuite,

@@ -277,6 +277,8 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
         throw new Error(`${source} stream ended unexpectedly`);
       } catch (error) {
         if (this.#life.signal.aborted) return;
+        // Else a user "speaking" when the VAD died would hold the turn open until the next speech.
+        if (source === 'vad') this.#turn?.vadLost();
         failures++;
         const recoverable = failures < MAX_STREAM_RESTARTS;
         this.#emit('error', { error: asError(error), source, recoverable });

@@ -88,6 +88,19 @@ export class TurnDetector {
     }
   }
 
+  /**
+   * The VAD stream failed: its END_OF_SPEECH will never come, so the speech
+   * ends now (a restarted stream reports it again if the user goes on).
+   */
+  vadLost(): void {
+    if (!this.#speaking) return;
+    this.#speaking = false;
+    const now = this.#clock.now();
+    this.#lastVoicedAt = now;
+    this.#hooks.userStopped(now);
+    this.#schedule();
+  }
+
   onSTT(event: SpeechEvent): void {
     const text = event.alternatives[0]?.text.trim() ?? '';
     if (event.type === SpeechEventType.INTERIM_TRANSCRIPT) {

@@ -13,13 +13,25 @@ export type FakeRecognizeStep =
  * reached when input ends are released then. END_OF_SPEECH without `text`
  * carries the finals since the last START_OF_SPEECH.
  */
-export interface FakeSpeechStep {
+export interface FakeSpeechEventStep {
   atAudioMs: number;
   type: stt.SpeechEventType;
   text?: string;
   /** Wait this long before releasing the event (a slow provider). */
   delayMs?: number;
 }
+
+/**
+ * The stream fails with `error` once `atAudioMs` of audio has been pushed (a
+ * connection lost mid-turn); the steps after it are never released.
+ */
+export interface FakeSpeechFailureStep {
+  atAudioMs: number;
+  error: Error;
+  delayMs?: number;
+}
+
+export type FakeSpeechStep = FakeSpeechEventStep | FakeSpeechFailureStep;
 
 export interface FakeSTTOptions {
   /** One step per `recognize()` call. */
@@ -90,7 +102,7 @@ export class FakeSTT extends stt.STT {
   assertDone(): void {
     this.#recognize.assertDone();
     this.#streams?.assertDone();
-    for (const stream of this.#openStreams) stream.events.assertDone();
+    for (const stream of this.#openStreams) stream.assertDone();
   }
 }
 
@@ -98,6 +110,12 @@ class FakeSpeechStream extends stt.SpeechStream {
   readonly events: Script<FakeSpeechStep>;
   readonly #steps: FakeSpeechStep[];
   #finals: string[] = [];
+  #failed = false;
+
+  /** Steps after a scripted failure are never released: they do not count as missing. */
+  assertDone(): void {
+    if (!this.#failed) this.events.assertDone();
+  }
 
   constructor(owner: FakeSTT, steps: FakeSpeechStep[], init: stt.SpeechStreamInit) {
     super(owner, init);
@@ -122,12 +140,16 @@ class FakeSpeechStream extends stt.SpeechStream {
       if (!due(step)) return true;
       this.events.next('event');
       if (step.delayMs) await utils.sleep(step.delayMs, this.signal);
+      if ('error' in step) {
+        this.#failed = true;
+        throw step.error;
+      }
       if (!(await this.emit(this.#event(step)))) return false;
     }
     return true;
   }
 
-  #event(step: FakeSpeechStep): stt.SpeechEvent {
+  #event(step: FakeSpeechEventStep): stt.SpeechEvent {
     const { SpeechEventType } = stt;
     let text = step.text ?? '';
     if (step.type === SpeechEventType.START_OF_SPEECH) this.#finals = [];

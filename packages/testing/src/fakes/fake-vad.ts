@@ -8,9 +8,19 @@ export interface FakeSpeechRegion {
   endMs: number;
 }
 
+/** One stream's script: its speech, and how it fails, if it does. */
+export interface FakeVADStreamScript {
+  regions: FakeSpeechRegion[];
+  /**
+   * The stream fails with `error` at the first window ending at or after
+   * `atAudioMs` (before that window's events): a model crash mid-turn.
+   */
+  failure?: { atAudioMs: number; error: Error };
+}
+
 export interface FakeVADOptions {
-  /** One list of speech regions per `stream()` call. */
-  streams: FakeSpeechRegion[][];
+  /** One script per `stream()` call: its speech regions, or the regions and a failure. */
+  streams: (FakeSpeechRegion[] | FakeVADStreamScript)[];
   /** Audio per inference window. Default 32 ms (Silero's 512 samples at 16 kHz). */
   windowMs?: number;
   /** Audio before the start of speech included in the event frames. Default 0. */
@@ -28,7 +38,7 @@ export interface FakeVADOptions {
  */
 export class FakeVAD extends vad.VAD {
   readonly label: string;
-  readonly #streams: Script<FakeSpeechRegion[]>;
+  readonly #streams: Script<FakeSpeechRegion[] | FakeVADStreamScript>;
   readonly #options: Required<Omit<FakeVADOptions, 'streams' | 'label'>>;
 
   constructor(options: FakeVADOptions) {
@@ -44,7 +54,12 @@ export class FakeVAD extends vad.VAD {
   }
 
   stream(): vad.VADStream {
-    return new FakeVADStream(this, this.#streams.next('stream() call'), this.#options);
+    const script = this.#streams.next('stream() call');
+    return new FakeVADStream(
+      this,
+      Array.isArray(script) ? { regions: script } : script,
+      this.#options,
+    );
   }
 
   assertDone(): void {
@@ -60,16 +75,18 @@ interface TimedFrame {
 
 class FakeVADStream extends vad.VADStream {
   readonly #regions: FakeSpeechRegion[];
+  readonly #failure: FakeVADStreamScript['failure'];
   readonly #options: Required<Omit<FakeVADOptions, 'streams' | 'label'>>;
   #frames: TimedFrame[] = [];
 
   constructor(
     owner: FakeVAD,
-    regions: FakeSpeechRegion[],
+    script: FakeVADStreamScript,
     options: Required<Omit<FakeVADOptions, 'streams' | 'label'>>,
   ) {
     super(owner);
-    this.#regions = regions;
+    this.#regions = script.regions;
+    this.#failure = script.failure;
     this.#options = options;
   }
 
@@ -87,6 +104,7 @@ class FakeVADStream extends vad.VADStream {
       pushedSamples += item.samplesPerChannel;
       while (doneMs + windowMs <= pushedMs + 1e-6) {
         doneMs += windowMs;
+        if (this.#failure && doneMs >= this.#failure.atAudioMs) throw this.#failure.error;
         const base = {
           samplesIndex: Math.round((pushedSamples * doneMs) / pushedMs),
           timestamp: doneMs / 1000,

@@ -9,6 +9,7 @@ import {
   type FakeSynthesisStep,
   FakeTTS,
   FakeVAD,
+  type FakeVADStreamScript,
 } from '../../src/index.js';
 
 const INPUT_RATE = 16_000;
@@ -226,6 +227,12 @@ export class TestText implements voice.TextOutput {
 export interface HarnessOptions {
   vad: FakeSpeechRegion[];
   stt: FakeSpeechStep[];
+  /** Scripts of the VAD streams opened after the first fails (audio time restarts at 0 in each). */
+  vadRestarts?: (FakeSpeechRegion[] | FakeVADStreamScript)[];
+  /** Scripts of the STT streams opened after the first fails. */
+  sttRestarts?: FakeSpeechStep[][];
+  /** The first VAD stream fails so (its regions are `vad`). */
+  vadFailure?: FakeVADStreamScript['failure'];
   llm: FakeLLMStep[];
   /** Non-streaming TTS steps (the assistant wraps it in the stream adapter). */
   tts: FakeSynthesisStep[];
@@ -271,8 +278,13 @@ export class Harness {
   audioMs = 0;
 
   constructor(VoiceAssistant: typeof voice.VoiceAssistant, options: HarnessOptions) {
-    this.vad = new FakeVAD({ streams: [options.vad] });
-    this.stt = new FakeSTT({ streams: [options.stt] });
+    this.vad = new FakeVAD({
+      streams: [
+        { regions: options.vad, failure: options.vadFailure },
+        ...(options.vadRestarts ?? []),
+      ],
+    });
+    this.stt = new FakeSTT({ streams: [options.stt, ...(options.sttRestarts ?? [])] });
     this.llm = new FakeLLM({ responses: options.llm });
     this.tts = new FakeTTS({ synthesize: options.tts });
     this.assistant = new VoiceAssistant({
