@@ -130,9 +130,14 @@ function collectReferences(checker, declaration, ownDir, found) {
     if (name) {
       let symbol = checker.getSymbolAtLocation(name);
       if (symbol && symbol.flags & ts.SymbolFlags.Alias) symbol = checker.getAliasedSymbol(symbol);
-      const file = symbol?.declarations?.[0]?.getSourceFile().fileName;
+      const declared = symbol?.declarations?.[0];
+      const file = declared?.getSourceFile().fileName;
       const isParameter = symbol && symbol.flags & ts.SymbolFlags.TypeParameter;
-      if (file?.startsWith(ownDir) && !isParameter) found.set(symbol, file);
+      // `import type * as llm from '../llm/index.js'` names a whole module: its members are
+      // reported where the module is exported (`export * as llm`), and its own name would be
+      // the file's absolute path, which differs on every machine.
+      const isModule = declared !== undefined && ts.isSourceFile(declared);
+      if (file?.startsWith(ownDir) && !isParameter && !isModule) found.set(symbol, file);
     }
     ts.forEachChild(node, visit);
   };

@@ -8,7 +8,11 @@
 //   const handle = assistant.say('Hello!', { allowInterruptions: true, addToChatCtx: true });
 //   await handle.waitForPlayout();
 //   await assistant.close();               // bounded (≤ 5 s) whatever the state
-import type { llm, stt, tokenize, tts, vad } from '../index.js';
+import type * as llm from '../llm/index.js';
+import type * as stt from '../stt/index.js';
+import type * as tokenize from '../tokenize/index.js';
+import type * as tts from '../tts/index.js';
+import type * as vad from '../vad/index.js';
 
 export interface VoiceAssistantOptions {
   vad: vad.VAD;
