@@ -1,3 +1,4 @@
+import { APIStatusError } from '../errors.js';
 import { ChatContext } from '../llm/chat-context.js';
 import { LLMStream } from '../llm/llm-stream.js';
 import { log } from '../log.js';
@@ -280,7 +281,10 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
         // Else a user "speaking" when the VAD died would hold the turn open until the next speech.
         if (source === 'vad') this.#turn?.vadLost();
         failures++;
-        const recoverable = failures < MAX_STREAM_RESTARTS;
+        // A refusal that no retry can mend (a wrong key: 401/403) stops at once; anything
+        // else may be a dropped connection or a glitch, worth a new stream.
+        const permanent = error instanceof APIStatusError && !error.retryable;
+        const recoverable = !permanent && failures < MAX_STREAM_RESTARTS;
         this.#emit('error', { error: asError(error), source, recoverable });
         if (!recoverable) return;
       } finally {

@@ -1,4 +1,4 @@
-import { APIConnectionError, APIError, voice } from '@agents/core';
+import { APIConnectionError, APIError, APIStatusError, voice } from '@agents/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Harness } from './harness.js';
 
@@ -73,6 +73,31 @@ describe('VoiceAssistant: the STT stream fails mid-turn', () => {
     h.assistant.say('I cannot hear you right now.');
     await h.runUntil('agent_speech_committed', 3000);
     h.stt.assertDone();
+  });
+
+  it('stops at once on a refusal no retry can mend (a wrong key), and opens no new stream', async () => {
+    const refused = new APIStatusError(
+      'deepgram.STT: credentials refused: check DEEPGRAM_API_KEY',
+      {
+        status: 401,
+      },
+    );
+    h = new Harness(voice.VoiceAssistant, {
+      vad: [{ startMs: 1000, endMs: 1500 }],
+      stt: [{ atAudioMs: 50, error: refused }],
+      // A restart would open this one and answer the turn: it must stay unused.
+      sttRestarts: [[{ atAudioMs: 1400, type: 'final_transcript', text: 'Hello?' }]],
+      llm: [],
+      tts: [],
+    });
+    await h.start();
+    await h.runUntil('error', 2000);
+    expect(errors(h)).toEqual([{ source: 'stt', recoverable: false }]);
+    expect(h.payload('error').error).toBe(refused);
+    await h.runUntil('user_stopped_speaking', 3000);
+    await h.run(3500);
+    expect(h.seen('user_speech_committed')).toEqual([]);
+    expect(errors(h)).toHaveLength(1);
   });
 
   it('counts failures in a row only: a stream that delivered events resets the count', async () => {
