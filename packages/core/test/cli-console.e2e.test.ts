@@ -175,12 +175,13 @@ describe('agent.js console', () => {
     const output = join(dir, 'interrupted.wav');
     const child = start(['--input', speech, '--output', output, '--json']);
     const running = finish(child);
-    // Once the user is heard: the run is under way.
-    await new Promise<void>((resolve) => {
+    // Once the user is heard: the run is under way (or over, and the assertions below say so).
+    const heard = new Promise<void>((resolve) => {
       child.stdout!.on('data', (chunk: Buffer) => {
         if (chunk.toString().includes('user_started_speaking')) resolve();
       });
     });
+    await Promise.race([heard, running]);
     child.kill('SIGINT');
     const run = await running;
     expect(run.code).toBe(0);

@@ -245,11 +245,12 @@ class DevSupervisor {
     child.stopping = true;
     try {
       await stopChildProcess(child.process, { signal, timeoutMs });
+      // Let the exit handler above record the status before the caller reads it.
+      await child.exited;
     } catch (error) {
+      // It survived SIGKILL: its exit may never come, so do not wait for it.
       this.#logger.error({ err: errorMessage(error), pid: child.process.pid }, 'worker not reaped');
     }
-    // Let the exit handler above record the status before the caller reads it.
-    await child.exited;
   }
 }
 

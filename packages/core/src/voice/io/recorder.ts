@@ -121,6 +121,7 @@ export class ConversationRecorder {
   }
 }
 
-function clamp16(value: number): number {
+/** Clips a mixed sample to the 16-bit range. */
+export function clamp16(value: number): number {
   return Math.min(32767, Math.max(-32768, value));
 }

@@ -4,7 +4,7 @@ import { type Listener, TypedEventEmitter } from '../../utils/emitter.js';
 import { Future } from '../../utils/future.js';
 import type { AudioOutput, AudioOutputEvents, PlaybackFinished } from '../io.js';
 import { type Clock, realClock } from './clock.js';
-import type { ConversationRecorder } from './recorder.js';
+import { type ConversationRecorder, clamp16 } from './recorder.js';
 import { type Segment, SegmentQueue } from './segments.js';
 
 export interface RecordingAudioOutputOptions {
@@ -358,8 +358,4 @@ export class RecordingAudioOutput implements AudioOutput {
     this.#cancelTimer = undefined;
     this.#anchor = undefined;
   }
-}
-
-function clamp16(value: number): number {
-  return Math.min(32767, Math.max(-32768, value));
 }
