@@ -33,7 +33,7 @@ const SAMPLE_RATES = [[11025, 12000, 8000], [], [22050, 24000, 16000], [44100, 4
 const MPEG1 = 3;
 
 /** Parses the 4-byte header at `at`, or returns undefined when those bytes are not one. */
-export function parseFrameHeader(data: Uint8Array, at: number): MpegFrameHeader | undefined {
+function parseFrameHeader(data: Uint8Array, at: number): MpegFrameHeader | undefined {
   if (at + 4 > data.length) return undefined;
   const b1 = data[at + 1];
   const b2 = data[at + 2];
@@ -122,12 +122,13 @@ function sameKind(a: MpegFrameHeader, b: MpegFrameHeader): boolean {
   return a.version === b.version && a.layer === b.layer && a.sampleRate === b.sampleRate;
 }
 
+const ID3_TAG = [0x49, 0x44, 0x33];
+
 function isId3Start(data: Uint8Array, at: number): boolean {
   // "ID3", compared as far as the bytes go, so a tag split after "I" is still waited for.
-  const tag = [0x49, 0x44, 0x33];
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < ID3_TAG.length; i++) {
     if (at + i >= data.length) return true;
-    if (data[at + i] !== tag[i]) return false;
+    if (data[at + i] !== ID3_TAG[i]) return false;
   }
   return true;
 }

@@ -308,6 +308,8 @@ export abstract class DuplexStream<In, Out> extends AsyncStream<Out> {
   }
 
   #wakeWriters(): void {
+    // Called per item read: no copy when nobody waits.
+    if (this.#writers.size === 0) return;
     for (const wake of [...this.#writers]) wake();
   }
 

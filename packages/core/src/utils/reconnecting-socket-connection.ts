@@ -1,7 +1,7 @@
 import type WebSocket from 'ws';
 import { APIConnectionError, type APIError } from '../errors.js';
 import { log, redactUrl } from '../log.js';
-import { errorMessage } from './deadline.js';
+import { errorMessage, withDeadline } from './deadline.js';
 import { Future } from './future.js';
 import type { BufferedMessage } from './reconnecting-socket-buffer.js';
 import { readRefusal } from './reconnecting-socket-refusal.js';
@@ -87,7 +87,7 @@ export async function dial(request: SocketRequest, options: DialOptions): Promis
  * (retries, buffering, ending) belongs to `ReconnectingSocket`.
  */
 export class Connection {
-  readonly ws: WebSocket;
+  readonly #ws: WebSocket;
   /** Settles once, with why the connection ended (also when we ended it). */
   readonly lost = new Future<APIError>();
   /** The close code, once the socket has closed (1006 when it was cut). */
@@ -107,7 +107,7 @@ export class Connection {
     label: string,
     onMessage: (data: string | Uint8Array, isBinary: boolean) => void,
   ) {
-    this.ws = ws;
+    this.#ws = ws;
     this.#label = label;
     ws.on('message', (data, isBinary) => {
       this.#disarmReply();
@@ -135,14 +135,14 @@ export class Connection {
 
   /** Sends at once. A `replayable` message is put back in the buffer if the link dies before writing it. */
   send(data: string | Uint8Array, replayable?: BufferedMessage): void {
-    if (this.ws.readyState !== WS_OPEN) {
+    if (this.#ws.readyState !== WS_OPEN) {
       if (replayable) this.#unwritten.push(replayable);
       this.fail(new APIConnectionError(`${this.#label}: send failed: the connection is not open`));
       return;
     }
     this.#lastSendAt = performance.now();
     if (replayable) this.#unwritten.push(replayable);
-    this.ws.send(data, (error) => {
+    this.#ws.send(data, (error) => {
       if (replayable && !error) this.#unwritten.shift();
       if (error) {
         this.fail(
@@ -158,7 +158,7 @@ export class Connection {
    * connection as it is (the caller restores its state on the next one).
    */
   sendIfLive(data: string | Uint8Array): boolean {
-    if (this.#ended || this.lost.done || this.ws.readyState !== WS_OPEN) return false;
+    if (this.#ended || this.lost.done || this.#ws.readyState !== WS_OPEN) return false;
     this.send(data);
     return true;
   }
@@ -167,7 +167,7 @@ export class Connection {
   sendEnd(finalMessage: string | Uint8Array | undefined): void {
     this.stopKeepalive();
     if (finalMessage !== undefined) this.send(finalMessage);
-    else if (this.ws.readyState === WS_OPEN) this.ws.close(1000);
+    else if (this.#ws.readyState === WS_OPEN) this.#ws.close(1000);
     this.#ended = true;
   }
 
@@ -180,10 +180,10 @@ export class Connection {
   startKeepalive(intervalMs: number, message?: () => string | Uint8Array | undefined): void {
     const tick = () => {
       const idleMs = performance.now() - this.#lastSendAt;
-      if (idleMs >= intervalMs && this.ws.readyState === WS_OPEN) {
+      if (idleMs >= intervalMs && this.#ws.readyState === WS_OPEN) {
         try {
           if (!message) {
-            this.ws.ping();
+            this.#ws.ping();
             this.#lastSendAt = performance.now();
           } else {
             const data = message();
@@ -224,29 +224,23 @@ export class Connection {
   fail(error: APIError): void {
     this.#stopTimers();
     this.lost.resolve(error);
-    if (this.ws.readyState !== WS_CLOSED) this.ws.terminate();
+    if (this.#ws.readyState !== WS_CLOSED) this.#ws.terminate();
   }
 
   /** Destroys the socket now. */
   terminate(): void {
     this.#stopTimers();
-    if (this.ws.readyState !== WS_CLOSED) this.ws.terminate();
+    if (this.#ws.readyState !== WS_CLOSED) this.#ws.terminate();
   }
 
   /** Sends a close frame; resolves when the server answers, or destroys the socket after `timeoutMs`. */
   async close(code: number, timeoutMs: number): Promise<void> {
     this.#stopTimers();
-    if (this.ws.readyState === WS_CLOSED) return;
-    if (this.ws.readyState === WS_OPEN) this.ws.close(code);
-    else this.ws.terminate();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      this.#closed.promise,
-      new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, timeoutMs);
-      }),
-    ]);
-    clearTimeout(timer);
+    if (this.#ws.readyState === WS_CLOSED) return;
+    if (this.#ws.readyState === WS_OPEN) this.#ws.close(code);
+    else this.#ws.terminate();
+    // Past the deadline the socket is destroyed all the same.
+    await withDeadline(this.#closed.promise, timeoutMs, 'close handshake').catch(() => {});
     this.terminate();
   }
 

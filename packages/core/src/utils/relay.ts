@@ -20,11 +20,6 @@ export class MetricsRelay {
     this.#forward = (metrics) => target.emit('metrics_collected', metrics);
   }
 
-  /** Whether the wrapped model is being listened to now. */
-  get active(): boolean {
-    return this.#holders > 0;
-  }
-
   /** Starts forwarding (if not yet); the returned release may be called more than once. */
   hold(): () => void {
     if (this.#holders++ === 0) this.#source.on('metrics_collected', this.#forward);
