@@ -78,7 +78,10 @@ async function run(): Promise<Row[]> {
     worker.kill('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 200));
     worker.kill('SIGTERM');
-    await new Promise((resolve) => worker.once('exit', resolve));
+    // It may be gone already (it crashed, so the waits above failed): 'exit' was then emitted.
+    if (worker.exitCode === null && worker.signalCode === null) {
+      await new Promise((resolve) => worker.once('exit', resolve));
+    }
     await server.close();
     await rm(markers, { recursive: true, force: true });
   }

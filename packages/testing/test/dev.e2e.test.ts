@@ -251,9 +251,10 @@ describe('dev: the supervisor and its worker child', () => {
       const before = await entryReached(jobId);
 
       await writeFile(join(agent, '..', 'first.ts'), '// one\n');
-      // The restart has begun: the old worker now takes about 3 s to stop (its job's shutdown).
+      // The restart has begun: once the old worker says it is closing, it takes about 3 s to
+      // stop (its job's shutdown), and the second change lands in that time.
       await dev.waitForOutput(RESTARTING);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await dev.waitForOutput('closing');
       await writeFile(join(agent, '..', 'second.ts'), '// two\n');
       await dev.waitForOutput(RESTARTING, 2);
 
