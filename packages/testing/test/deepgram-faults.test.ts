@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { DeepgramStandIn, scaledMs } from '../src/index.js';
+import { deadline, KEY } from './deepgram-helpers.js';
 import { chunks, SPEECH_PCM, SPEECH_WAV } from './fixtures/deepgram/speech.js';
 
-const KEY = 'dg-test-key';
 const QUERY =
   'model=nova-3&encoding=linear16&sample_rate=16000&channels=1&interim_results=true&punctuate=true';
 
@@ -17,15 +17,6 @@ async function startStandIn(options: Parameters<typeof DeepgramStandIn.start>[0]
 afterEach(async () => {
   await Promise.all(standIns.splice(0).map((dg) => dg.close()));
 });
-
-function deadline<T>(promise: Promise<T>, what: string, ms = 20_000): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), scaledMs(ms)).unref(),
-    ),
-  ]);
-}
 
 function open(dg: DeepgramStandIn) {
   const ws = new WebSocket(`${dg.wsUrl}/v1/listen?${QUERY}`, {

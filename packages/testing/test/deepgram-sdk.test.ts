@@ -1,6 +1,7 @@
 import { DeepgramClient } from '@deepgram/sdk';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEEPGRAM_IDLE_CLOSE_REASON, DeepgramStandIn, scaledMs } from '../src/index.js';
+import { deadline, KEY } from './deepgram-helpers.js';
 import {
   chunks,
   EDGE_TOLERANCE_S,
@@ -9,8 +10,6 @@ import {
   SPEECH_SECONDS,
   SPEECH_WAV,
 } from './fixtures/deepgram/speech.js';
-
-const KEY = 'dg-test-key';
 
 interface Message {
   type: string;
@@ -58,15 +57,6 @@ async function connectSdk(args: Record<string, string | number>, apiKey = KEY) {
   return { socket, messages, closed, errors };
 }
 
-function within<T>(promise: Promise<T>, what: string, ms = 20_000): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), scaledMs(ms)).unref(),
-    ),
-  ]);
-}
-
 describe('@deepgram/sdk against the stand-in: live', () => {
   it('streams interim, final and speech_final results, SpeechStarted and UtteranceEnd, then Metadata and a 1000 close after CloseStream', async () => {
     const { socket, messages, closed } = await connectSdk({
@@ -79,11 +69,11 @@ describe('@deepgram/sdk against the stand-in: live', () => {
       endpointing: 300,
       utterance_end_ms: 700,
     });
-    await within(socket.waitForOpen(), 'open');
+    await deadline(socket.waitForOpen(), 'open');
     for (const chunk of chunks()) socket.sendMedia(chunk);
     socket.sendKeepAlive({ type: 'KeepAlive' });
     socket.sendCloseStream({ type: 'CloseStream' });
-    const close = await within(closed, 'close');
+    const close = await deadline(closed, 'close');
     expect(close.code).toBe(1000);
 
     const connection = await dg.waitForConnection();
@@ -143,8 +133,8 @@ describe('@deepgram/sdk against the stand-in: live failures', () => {
       { encoding: 'linear16', sample_rate: 16000 },
       'wrong-key',
     );
-    await expect(within(socket.waitForOpen(), 'refusal')).rejects.toThrow(/401/);
-    expect((await within(closed, 'close')).code).toBe(1000);
+    await expect(deadline(socket.waitForOpen(), 'refusal')).rejects.toThrow(/401/);
+    expect((await deadline(closed, 'close')).code).toBe(1000);
     expect(errors.map((e) => e.message).join()).toMatch(/401/);
     expect(dg.refusedUpgrades.map((r) => r.status)).toEqual([401]);
     expect(dg.connections).toHaveLength(0);
@@ -160,10 +150,10 @@ describe('@deepgram/sdk against the stand-in: live failures', () => {
       interim_results: 'true',
       reconnectAttempts: 0,
     });
-    await within(socket.waitForOpen(), 'open');
+    await deadline(socket.waitForOpen(), 'open');
     socket.sendMedia(SPEECH_PCM.subarray(0, 16000 * 2 * 2));
     socket.sendFinalize({ type: 'Finalize' });
-    const close = await within(closed, 'idle close');
+    const close = await deadline(closed, 'idle close');
     expect(close.code).toBe(1011);
     expect(close.reason).toBe(DEEPGRAM_IDLE_CLOSE_REASON);
     const finalized = messages.find(

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { DEEPGRAM_IDLE_CLOSE_REASON, DeepgramStandIn, scaledMs } from '../src/index.js';
+import { deadline, KEY } from './deepgram-helpers.js';
 import {
   chunks,
   EDGE_TOLERANCE_S,
@@ -15,7 +16,6 @@ import {
  * (providers-wire.md section 3): its default URL, `Authorization: Token`, 100 ms
  * binary frames, KeepAlive every 5 s, CloseStream at the end.
  */
-const KEY = 'dg-test-key';
 const LK_QUERY =
   'model=nova-3&punctuate=true&smart_format=true&dictation=false&diarize=false&numerals=false' +
   '&no_delay=true&interim_results=true&encoding=linear16&vad_events=true&sample_rate=16000' +
@@ -42,15 +42,6 @@ async function startStandIn(options: Parameters<typeof DeepgramStandIn.start>[0]
 afterEach(async () => {
   await Promise.all(standIns.splice(0).map((dg) => dg.close()));
 });
-
-function deadline<T>(promise: Promise<T>, what: string, ms = 20_000): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), scaledMs(ms)).unref(),
-    ),
-  ]);
-}
 
 /** A client socket with everything it received, as text (parsed when JSON). */
 function open(url: string, options: WebSocket.ClientOptions & { protocols?: string[] } = {}) {

@@ -225,16 +225,13 @@ function parseBaseURL(value: string, fail: (message: string) => never): URL {
 }
 
 /** `{base}/v1/listen` on the given scheme family, keeping any path prefix of the base (a proxy's). */
-function listenURL(base: URL, secure: boolean, websocket: boolean): URL {
+function listenURL(base: URL, websocket: boolean): URL {
+  const secure = base.protocol === 'https:' || base.protocol === 'wss:';
   const url = new URL(base);
   url.protocol = websocket ? (secure ? 'wss:' : 'ws:') : secure ? 'https:' : 'http:';
   url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/listen`;
   url.search = '';
   return url;
-}
-
-function isSecure(base: URL): boolean {
-  return base.protocol === 'https:' || base.protocol === 'wss:';
 }
 
 /**
@@ -257,13 +254,13 @@ export function liveURL(o: ResolvedOptions, language: string): string {
   query.append('vad_events', 'true');
   if (o.utteranceEndMs !== undefined) query.append('utterance_end_ms', String(o.utteranceEndMs));
   appendShared(query, o);
-  const url = listenURL(o.baseURL, isSecure(o.baseURL), true);
+  const url = listenURL(o.baseURL, true);
   return `${url.href}?${query.toString().replaceAll('+', '%20')}`;
 }
 
 /** The pre-recorded endpoint's base URL (the SDK adds `/v1/listen`). */
 export function restBaseURL(o: ResolvedOptions): string {
-  return listenURL(o.baseURL, isSecure(o.baseURL), false).href.replace(/\/v1\/listen$/, '');
+  return listenURL(o.baseURL, false).href.replace(/\/v1\/listen$/, '');
 }
 
 /** Parameters for the pre-recorded request, in the SDK's names. */

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { log } from '@agents/core';
 import { WebSocketServer } from 'ws';
 import { Waits } from '../livekit/waits.js';
+import { createStandInServer, listenOn } from '../stand-in-server.js';
 import { scaledMs } from '../time.js';
 import {
   chooseProtocol,
@@ -124,6 +123,8 @@ export class DeepgramStandIn {
   readonly #upgrading = new Set<Duplex>();
   #url = '';
   #port = 0;
+  /** Aborted by `close()`: ends the delays of held upgrades and requests. */
+  readonly #closing = new AbortController();
   #closed = false;
 
   private constructor(options: DeepgramStandInOptions) {
@@ -141,33 +142,21 @@ export class DeepgramStandIn {
       const id = this.#upgradeIds.get(req);
       if (id) headers.push(`dg-request-id: ${id}`);
     });
-    this.#server = createServer((req, res) => {
-      this.#handleRequest(req, res).catch((error: unknown) => {
-        log().error({ err: error, url: req.url }, 'DeepgramStandIn: request failed');
-        if (!res.headersSent) res.writeHead(500).end();
-      });
-    });
-    this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      this.#handleUpgrade(req, socket, head).catch((error: unknown) => {
-        log().error({ err: error, url: req.url }, 'DeepgramStandIn: upgrade failed');
-        socket.destroy();
-      });
+    this.#server = createStandInServer('DeepgramStandIn', {
+      request: (req, res) => this.#handleRequest(req, res),
+      upgrade: (req, socket, head) => this.#handleUpgrade(req, socket, head),
     });
   }
 
   static async start(options: DeepgramStandInOptions = {}): Promise<DeepgramStandIn> {
     const standIn = new DeepgramStandIn(options);
-    const host = options.host ?? '127.0.0.1';
-    await new Promise<void>((resolve, reject) => {
-      standIn.#server.once('error', reject);
-      standIn.#server.listen(options.port ?? 0, host, () => {
-        standIn.#server.off('error', reject);
-        resolve();
-      });
-    });
-    standIn.#port = (standIn.#server.address() as AddressInfo).port;
-    const hostInUrl = host.includes(':') ? `[${host}]` : host;
-    standIn.#url = `http://${hostInUrl}:${standIn.#port}`;
+    const { port, url } = await listenOn(
+      standIn.#server,
+      options.port ?? 0,
+      options.host ?? '127.0.0.1',
+    );
+    standIn.#port = port;
+    standIn.#url = url;
     return standIn;
   }
 
@@ -238,6 +227,7 @@ export class DeepgramStandIn {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#closing.abort();
     for (const session of this.#sessions) session.shutdown();
     for (const socket of this.#upgrading) socket.destroy();
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
@@ -283,7 +273,7 @@ export class DeepgramStandIn {
     if (delayMs > 0) {
       this.#upgrading.add(socket);
       this.#waits.notify();
-      await sleep(delayMs);
+      await this.#delay(delayMs);
       this.#upgrading.delete(socket);
       if (this.#closed || socket.destroyed) return void socket.destroy();
     }
@@ -357,8 +347,8 @@ export class DeepgramStandIn {
     }
     const slow = faults.find((f) => f.fault === 'slow-first-byte');
     const delayMs = slow ? slowDelay(slow, this.latency.prerecordedMs) : this.latency.prerecordedMs;
-    if (delayMs > 0) await sleep(delayMs);
-    if (res.destroyed) return;
+    if (delayMs > 0) await this.#delay(delayMs);
+    if (this.#closed || res.destroyed) return;
     const outcome = transcribePrerecorded(
       body,
       record.contentType,
@@ -371,6 +361,11 @@ export class DeepgramStandIn {
     }
     const text = faults.some((f) => f.fault === 'malformed') ? MALFORMED_FRAME : outcome.body;
     answer(200, () => sendJson(res, text, requestId));
+  }
+
+  /** Waits `ms`, or less if the stand-in closes meanwhile (the caller then finds its socket gone). */
+  #delay(ms: number): Promise<void> {
+    return sleep(ms, undefined, { signal: this.#closing.signal }).catch(() => {});
   }
 
   #authorized(req: IncomingMessage): boolean {
