@@ -15,7 +15,7 @@ import {
 } from './proc-pool-options.js';
 import { Reaper } from './reaper.js';
 import { StartupSlots } from './startup-slots.js';
-import { SupervisedProcess } from './supervised-process.js';
+import { SupervisedProcess, type SupervisedProcessOptions } from './supervised-process.js';
 
 export { DEFAULT_PROC_POOL_OPTIONS, type ProcPoolOptions } from './proc-pool-options.js';
 
@@ -60,8 +60,9 @@ const INIT_BACKOFF = {
  * most `maxConcurrentInits` at a time (jobs first; see StartupSlots).
  */
 export class ProcPool extends TypedEventEmitter<ProcPoolEvents> {
-  readonly #options: ProcPoolOptions;
-  readonly #jobMainPath: string;
+  readonly #numIdleProcesses: number;
+  /** What every process is forked with. */
+  readonly #processOptions: SupervisedProcessOptions;
   readonly #slots: StartupSlots;
   readonly #initBackoff = new Backoff(INIT_BACKOFF);
   /** Every process not yet reaped. */
@@ -95,20 +96,27 @@ export class ProcPool extends TypedEventEmitter<ProcPoolEvents> {
   constructor(options: ProcPoolOptions) {
     super();
     checkOptions(options);
-    this.#options = { ...options, agentFile: resolve(options.agentFile) };
-    if (!existsSync(this.#options.agentFile)) {
-      throw new Error(`agent file not found: ${this.#options.agentFile}`);
-    }
-    this.#jobMainPath = fileURLToPath(new URL('./job-main.js', import.meta.url));
-    if (!existsSync(this.#jobMainPath)) {
-      // Only when running from source: job-main.ts must be compiled to be forked.
-      throw new Error(`${this.#jobMainPath} not found; build @agents/core first`);
-    }
     const defaults = DEFAULT_PROC_POOL_OPTIONS;
+    const {
+      numIdleProcesses,
+      maxConcurrentInits = defaults.maxConcurrentInits,
+      launchQueueTimeoutMs = defaults.launchQueueTimeoutMs,
+      maxQueuedLaunches = defaults.maxQueuedLaunches,
+      ...processOptions
+    } = options;
+    const agentFile = resolve(options.agentFile);
+    if (!existsSync(agentFile)) throw new Error(`agent file not found: ${agentFile}`);
+    const jobMainPath = fileURLToPath(new URL('./job-main.js', import.meta.url));
+    if (!existsSync(jobMainPath)) {
+      // Only when running from source: job-main.ts must be compiled to be forked.
+      throw new Error(`${jobMainPath} not found; build @agents/core first`);
+    }
+    this.#numIdleProcesses = numIdleProcesses;
+    this.#processOptions = { ...processOptions, agentFile, jobMainPath };
     this.#slots = new StartupSlots({
-      maxConcurrentInits: options.maxConcurrentInits ?? defaults.maxConcurrentInits,
-      launchQueueTimeoutMs: options.launchQueueTimeoutMs ?? defaults.launchQueueTimeoutMs,
-      maxQueuedLaunches: options.maxQueuedLaunches ?? defaults.maxQueuedLaunches,
+      maxConcurrentInits,
+      launchQueueTimeoutMs,
+      maxQueuedLaunches,
       onFree: () => this.#refill(),
     });
   }
@@ -290,17 +298,7 @@ export class ProcPool extends TypedEventEmitter<ProcPoolEvents> {
       process.on('exit', this.#killAllOnExit);
       this.#reaper = Reaper.create();
     }
-    const {
-      numIdleProcesses: _idle,
-      maxConcurrentInits: _inits,
-      launchQueueTimeoutMs: _queueTimeout,
-      maxQueuedLaunches: _queued,
-      ...processOptions
-    } = this.#options;
-    const proc = new SupervisedProcess(
-      { ...processOptions, jobMainPath: this.#jobMainPath },
-      this.#reaper,
-    );
+    const proc = new SupervisedProcess(this.#processOptions, this.#reaper);
     this.#processes.add(proc);
     proc.initialized.then(
       () => this.#onInitialized(proc),
@@ -370,7 +368,7 @@ export class ProcPool extends TypedEventEmitter<ProcPoolEvents> {
 
   #wantsSpare(): boolean {
     const spares = this.#idle.length + this.#warming.size;
-    if (spares < this.#options.numIdleProcesses) return true;
+    if (spares < this.#numIdleProcesses) return true;
     // Until one process has initialized, keep one starting even with
     // numIdleProcesses 0 (dev): a broken agent file shows at start-up.
     return !this.#verified && spares === 0 && this.#slots.inUse === 0;

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { log } from '../log.js';
 import { withDeadline } from '../utils/deadline.js';
+import { waitForExit } from '../utils/process.js';
 
 const SHELL = '/bin/sh';
 /** A shell with nothing left to kill exits at once on EOF; longer means it is stuck. */
@@ -70,10 +71,6 @@ export class Reaper {
     this.#start();
   }
 
-  get pid(): number | undefined {
-    return this.#child?.pid;
-  }
-
   /** A job process group to kill should the worker die. */
   add(pgid: number): void {
     if (this.#closed) return;
@@ -98,10 +95,7 @@ export class Reaper {
     if (this.#groups.size > 0) {
       log().warn({ pgids: [...this.#groups] }, 'closing the reaper kills groups still open');
     }
-    const exited = new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) resolve();
-      else child.once('exit', () => resolve());
-    });
+    const exited = waitForExit(child);
     child.stdin?.end();
     try {
       await withDeadline(exited, CLOSE_TIMEOUT_MS, 'reaper exit');

@@ -38,10 +38,6 @@ export class StartupSlots {
     return this.#inUse;
   }
 
-  get waiting(): number {
-    return this.#waiting.length;
-  }
-
   /** For the idle pool: takes a slot if one is free and no job waits for it. */
   tryAcquire(): boolean {
     if (this.#inUse >= this.#options.maxConcurrentInits || this.#waiting.length > 0) return false;
