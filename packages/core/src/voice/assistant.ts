@@ -209,7 +209,6 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
     this.#life.abort();
     this.#turn?.close();
     this.#falseInterruption?.clear();
-    this.#preemptive?.speech.cancel('closing');
     for (const speech of this.#entries.keys()) speech.cancel('closing');
     const closing = [this.#vadStream?.close(), this.#sttStream?.close()];
     const tasks = [...this.#entries.values()].map((e) => e.task);

@@ -31,10 +31,6 @@ export class TimerSlot {
     this.#clock = clock;
   }
 
-  get pending(): boolean {
-    return this.#cancel !== undefined;
-  }
-
   set(ms: number, callback: () => void): void {
     this.clear();
     const generation = ++this.#generation;

@@ -2,8 +2,6 @@ import { LLM } from '../llm/llm.js';
 import { StreamAdapter as STTStreamAdapter } from '../stt/stream-adapter.js';
 import { STT } from '../stt/stt.js';
 import { hyphenateWord } from '../tokenize/hyphenate.js';
-import { SentenceTokenizer } from '../tokenize/sentence-tokenizer.js';
-import { WordTokenizer } from '../tokenize/word-tokenizer.js';
 import { StreamAdapter as TTSStreamAdapter } from '../tts/stream-adapter.js';
 import { TTS } from '../tts/tts.js';
 import { VAD } from '../vad/vad.js';
@@ -11,7 +9,12 @@ import type { VoiceAssistantOptions } from './assistant-types.js';
 
 /** The options with every default filled in and the models ready to stream. */
 export interface ResolvedOptions
-  extends Required<Omit<VoiceAssistantOptions, 'chatCtx' | 'tools' | 'beforeLLM'>> {
+  extends Required<
+    Omit<
+      VoiceAssistantOptions,
+      'chatCtx' | 'tools' | 'beforeLLM' | 'sentenceTokenizer' | 'wordTokenizer'
+    >
+  > {
   tools: VoiceAssistantOptions['tools'];
   beforeLLM: VoiceAssistantOptions['beforeLLM'];
   toolTimeout: number;
@@ -45,13 +48,12 @@ export function resolveOptions(
   if (!(options.stt instanceof STT)) fail('stt', 'must be an stt.STT');
   if (!(llm instanceof LLM)) fail('llm', 'must be an llm.LLM');
   if (!(options.tts instanceof TTS)) fail('tts', 'must be a tts.TTS');
-  const sentenceTokenizer = options.sentenceTokenizer ?? new SentenceTokenizer();
   const stt = options.stt.capabilities.streaming
     ? options.stt
     : new STTStreamAdapter({ stt: options.stt, vad });
   const tts = options.tts.capabilities.streaming
     ? options.tts
-    : new TTSStreamAdapter({ tts: options.tts, sentenceTokenizer });
+    : new TTSStreamAdapter({ tts: options.tts, sentenceTokenizer: options.sentenceTokenizer });
 
   const minEndpointingDelay = seconds('minEndpointingDelay', options.minEndpointingDelay, 0.5);
   const maxEndpointingDelay = seconds('maxEndpointingDelay', options.maxEndpointingDelay, 3);
@@ -114,8 +116,6 @@ export function resolveOptions(
     ),
     preemptiveSynthesis: options.preemptiveSynthesis ?? true,
     transcription: options.transcription ?? true,
-    sentenceTokenizer,
-    wordTokenizer: options.wordTokenizer ?? new WordTokenizer(),
     hyphenateWord: options.hyphenateWord ?? hyphenateWord,
     transcriptionSpeed,
     baseVolume,

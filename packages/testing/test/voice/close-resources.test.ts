@@ -1,4 +1,4 @@
-import { voice } from '@agents/core';
+import { utils, voice } from '@agents/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeLLM, FakeSTT, FakeTTS, FakeVAD, scaledMs, silentFrame } from '../../src/index.js';
 import { Harness, settle } from './harness.js';
@@ -76,7 +76,7 @@ describe('VoiceAssistant close(): real time (FileIO on the real clock)', () => {
       else assistant.on(event, () => ++seen === count && resolve());
     });
     await assistant.start(io);
-    await withDeadline(reached, scaledMs(8000), `no ${event} #${count}`);
+    await utils.withDeadline(reached, scaledMs(8000), `no ${event} #${count}`);
     await assistant.close();
     await io.close();
     await watch.expectNothingLeft(DEADLINE_MS);
@@ -115,15 +115,3 @@ describe('VoiceAssistant close(): virtual clock, slow models', () => {
     },
   );
 });
-
-async function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, expired]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
