@@ -1,5 +1,6 @@
-import { expect } from 'vitest';
+import { afterEach, beforeEach, expect } from 'vitest';
 import WebSocket from 'ws';
+import { ElevenLabsStandIn, type ElevenLabsStandInOptions } from '../src/elevenlabs/index.js';
 import { scaledMs } from '../src/time.js';
 
 /** LiveKit's plugin's default query (providers-wire §5.1), its voice and the multi-context path. */
@@ -8,6 +9,7 @@ export const LIVEKIT_QUERY =
   '&enable_logging=true&inactivity_timeout=180&apply_text_normalization=auto' +
   '&sync_alignment=true&auto_mode=true';
 export const LIVEKIT_VOICE = 'bIHbv24MWmeRgasZH58o';
+export const KEY = 'xi-standin-key';
 
 export interface ServerMessage {
   audio?: string | null;
@@ -186,4 +188,48 @@ export function expectConsistentChunk(message: ServerMessage, sampleRate: number
     // The characters fill the message's audio, to the millisecond.
     expect(audioMs - previousEnd).toBeLessThan(1);
   }
+}
+
+/**
+ * A fresh stand-in for each test of the calling file; after the test it is
+ * closed, and every socket `open` made is terminated.
+ */
+export function standInPerTest() {
+  let current: ElevenLabsStandIn | undefined;
+  const clients: RawClient[] = [];
+  beforeEach(async () => {
+    current = await ElevenLabsStandIn.start({ apiKey: KEY });
+  });
+  afterEach(async () => {
+    for (const client of clients.splice(0)) client.ws.terminate();
+    await current?.close();
+  });
+  return {
+    get el(): ElevenLabsStandIn {
+      if (!current) throw new Error('the stand-in runs only inside a test');
+      return current;
+    },
+    /** Replaces this test's stand-in with one started with `options`. */
+    async restart(options: Omit<ElevenLabsStandInOptions, 'apiKey'>): Promise<void> {
+      await current?.close();
+      current = await ElevenLabsStandIn.start({ apiKey: KEY, ...options });
+    },
+    /** Dials the stand-in the way LiveKit's plugin does (providers-wire §5.1), with baseURL `${el.url}/v1`. */
+    async open({
+      kind = 'multi-stream-input',
+      query = LIVEKIT_QUERY,
+      prefix = '/v1',
+      sampleRate = 22_050,
+    }: {
+      kind?: 'multi-stream-input' | 'stream-input';
+      query?: string;
+      prefix?: string;
+      sampleRate?: number;
+    } = {}): Promise<RawClient> {
+      const url = `${this.el.wsUrl}${prefix}/text-to-speech/${LIVEKIT_VOICE}/${kind}?${query}`;
+      const client = await RawClient.connect(url, { 'xi-api-key': KEY }, sampleRate);
+      clients.push(client);
+      return client;
+    },
+  };
 }

@@ -1,26 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ElevenLabsStandIn } from '../src/elevenlabs/index.js';
 import { scaledMs } from '../src/time.js';
-import { LIVEKIT_QUERY, LIVEKIT_VOICE, RawClient, samplesOf } from './elevenlabs-client.js';
+import {
+  KEY,
+  LIVEKIT_QUERY,
+  LIVEKIT_VOICE,
+  RawClient,
+  samplesOf,
+  standInPerTest,
+} from './elevenlabs-client.js';
 
-const KEY = 'xi-standin-key';
-let el: ElevenLabsStandIn;
-const clients: RawClient[] = [];
-
-beforeEach(async () => {
-  el = await ElevenLabsStandIn.start({ apiKey: KEY });
-});
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.ws.terminate();
-  await el.close();
-});
-
-async function open(): Promise<RawClient> {
-  const url = `${el.wsUrl}/v1/text-to-speech/${LIVEKIT_VOICE}/multi-stream-input?${LIVEKIT_QUERY}`;
-  const client = await RawClient.connect(url, { 'xi-api-key': KEY });
-  clients.push(client);
-  return client;
-}
+const env = standInPerTest();
 
 /** About 3.3 s of audio at 65 ms per character. */
 const LONG = 'This sentence is long enough to need many audio messages to say it. ';
@@ -45,53 +35,53 @@ async function eventually(check: () => boolean, what: string): Promise<void> {
 
 describe('ElevenLabsStandIn websocket faults', () => {
   it('auth: refuses the next connection with a 401, then accepts again', async () => {
-    el.injectFault('auth');
-    await expect(open()).rejects.toMatchObject({ status: 401 });
-    const client = await open();
+    env.el.injectFault('auth');
+    await expect(env.open()).rejects.toMatchObject({ status: 401 });
+    const client = await env.open();
     segment(client, 'ok', 'Fine. ');
     await client.waitFor((m) => m.isFinal === true, 'isFinal');
   });
 
   it('drop: cuts the socket (1006) once afterAudioMs of audio went out', async () => {
-    el.injectFault('drop', { afterAudioMs: 600 });
-    const client = await open();
+    env.el.injectFault('drop', { afterAudioMs: 600 });
+    const client = await env.open();
     segment(client, 'cut');
     const { code } = await client.closed;
     expect(code).toBe(1006);
     expect(audioMs(client)).toBeGreaterThanOrEqual(600);
     expect(audioMs(client)).toBeLessThan(LONG.length * 65);
     expect(client.finalsOf()).toEqual([]);
-    const connection = el.connections[0]!;
+    const connection = env.el.connections[0]!;
     await connection.closed;
     expect(connection).toMatchObject({ faultStruck: true, closeCode: 1006 });
     // The fault is used up: the next connection works.
-    const next = await open();
+    const next = await env.open();
     segment(next, 'again', 'Back. ');
     await next.waitFor((m) => m.isFinal === true, 'isFinal');
   });
 
   it('stall: stops answering (no audio, no isFinal, no close) but keeps reading', async () => {
-    el.injectFault('stall', { afterAudioMs: 300 });
-    const stalled = await open();
+    env.el.injectFault('stall', { afterAudioMs: 300 });
+    const stalled = await env.open();
     segment(stalled, 'stuck');
-    const connection = await el.waitForConnection();
+    const connection = await env.el.waitForConnection();
     await eventually(() => connection.faultStruck, 'the stall');
     const received = stalled.messages.length;
     expect(audioMs(stalled)).toBeGreaterThanOrEqual(300);
     // A healthy connection, served after the stalled one was asked for more, shows time passed.
     segment(stalled, 'more', 'Anyone there? ');
     await eventually(() => connection.messages.length === 6, 'the stalled socket reads on');
-    const healthy = await open();
+    const healthy = await env.open();
     segment(healthy, 'fine', 'Fine. ');
     await healthy.waitFor((m) => m.isFinal === true, 'isFinal on the healthy socket');
     expect(stalled.messages).toHaveLength(received);
     expect(stalled.finalsOf()).toEqual([]);
-    expect(el.openConnectionCount()).toBe(2);
+    expect(env.el.openConnectionCount()).toBe(2);
   });
 
   it('malformed: one non-JSON frame before the audio, then the segment as usual', async () => {
-    el.injectFault('malformed');
-    const client = await open();
+    env.el.injectFault('malformed');
+    const client = await env.open();
     segment(client, 'm', 'Odd frame. ');
     await client.waitFor((m) => m.isFinal === true, 'isFinal');
     expect(client.garbage).toHaveLength(1);
@@ -100,8 +90,8 @@ describe('ElevenLabsStandIn websocket faults', () => {
   });
 
   it('slow-first-byte: holds the first audio back by delayMs', async () => {
-    el.injectFault('slow-first-byte', { delayMs: 300 });
-    const client = await open();
+    env.el.injectFault('slow-first-byte', { delayMs: 300 });
+    const client = await env.open();
     const started = performance.now();
     segment(client, 's', 'Late. ');
     await client.waitFor((m) => typeof m.audio === 'string', 'audio');
@@ -110,10 +100,10 @@ describe('ElevenLabsStandIn websocket faults', () => {
   });
 
   it('applies a fault to as many connections as asked', async () => {
-    el.injectFault('auth', { times: 2 });
-    await expect(open()).rejects.toMatchObject({ status: 401 });
-    await expect(open()).rejects.toMatchObject({ status: 401 });
-    await open();
+    env.el.injectFault('auth', { times: 2 });
+    await expect(env.open()).rejects.toMatchObject({ status: 401 });
+    await expect(env.open()).rejects.toMatchObject({ status: 401 });
+    await env.open();
   });
 });
 
@@ -129,23 +119,26 @@ async function readAll(response: Response): Promise<{ bytes: number; error?: unk
 
 describe('ElevenLabsStandIn HTTP faults', () => {
   function post(): Promise<Response> {
-    return fetch(`${el.url}/v1/text-to-speech/${LIVEKIT_VOICE}/stream?output_format=pcm_16000`, {
-      method: 'POST',
-      headers: { 'xi-api-key': KEY, 'content-type': 'application/json' },
-      body: JSON.stringify({ text: LONG }),
-    });
+    return fetch(
+      `${env.el.url}/v1/text-to-speech/${LIVEKIT_VOICE}/stream?output_format=pcm_16000`,
+      {
+        method: 'POST',
+        headers: { 'xi-api-key': KEY, 'content-type': 'application/json' },
+        body: JSON.stringify({ text: LONG }),
+      },
+    );
   }
 
   it('auth answers 401; drop cuts the body after afterAudioMs; malformed is not audio', async () => {
-    el.injectFault('auth');
+    env.el.injectFault('auth');
     expect((await post()).status).toBe(401);
 
-    el.injectFault('drop', { afterAudioMs: 500 });
+    env.el.injectFault('drop', { afterAudioMs: 500 });
     const dropped = await readAll(await post());
     expect(dropped.error).toBeDefined();
     expect(dropped.bytes).toBe(500 * 32);
 
-    el.injectFault('malformed');
+    env.el.injectFault('malformed');
     const malformed = await post();
     expect(malformed.status).toBe(200);
     expect(malformed.headers.get('content-type')).not.toMatch(/^audio\//);
@@ -153,10 +146,10 @@ describe('ElevenLabsStandIn HTTP faults', () => {
   });
 
   it('stall sends headers and some audio, then nothing until the client leaves', async () => {
-    el.injectFault('stall', { afterAudioMs: 250 });
+    env.el.injectFault('stall', { afterAudioMs: 250 });
     const abort = new AbortController();
     const response = await fetch(
-      `${el.url}/v1/text-to-speech/${LIVEKIT_VOICE}/stream?output_format=pcm_16000`,
+      `${env.el.url}/v1/text-to-speech/${LIVEKIT_VOICE}/stream?output_format=pcm_16000`,
       {
         method: 'POST',
         headers: { 'xi-api-key': KEY, 'content-type': 'application/json' },
@@ -176,9 +169,8 @@ describe('ElevenLabsStandIn HTTP faults', () => {
 
 describe('ElevenLabsStandIn latency', () => {
   it("'realistic' waits 100–350 ms before a generation's first audio, then paces chunks", async () => {
-    await el.close();
-    el = await ElevenLabsStandIn.start({ apiKey: KEY, latency: 'realistic' });
-    const client = await open();
+    await env.restart({ latency: 'realistic' });
+    const client = await env.open();
     const started = performance.now();
     segment(client, 'r', 'Realistic pacing here. ');
     await client.waitFor((m) => typeof m.audio === 'string', 'audio');
@@ -191,9 +183,8 @@ describe('ElevenLabsStandIn latency', () => {
   });
 
   it('a partial profile overrides only what it names', async () => {
-    await el.close();
-    el = await ElevenLabsStandIn.start({ apiKey: KEY, latency: { firstAudioMs: 200 } });
-    const client = await open();
+    await env.restart({ latency: { firstAudioMs: 200 } });
+    const client = await env.open();
     const started = performance.now();
     segment(client, 'p', 'Hi. ');
     await client.waitFor((m) => typeof m.audio === 'string', 'audio');

@@ -1,16 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ElevenLabsStandIn, MS_PER_CHARACTER } from '../src/elevenlabs/index.js';
-import { LIVEKIT_QUERY, LIVEKIT_VOICE, RawClient } from './elevenlabs-client.js';
+import { describe, expect, it } from 'vitest';
+import { MS_PER_CHARACTER } from '../src/elevenlabs/index.js';
+import {
+  KEY,
+  LIVEKIT_QUERY,
+  LIVEKIT_VOICE,
+  RawClient,
+  standInPerTest,
+} from './elevenlabs-client.js';
 
-const KEY = 'xi-standin-key';
-let el: ElevenLabsStandIn;
-
-beforeEach(async () => {
-  el = await ElevenLabsStandIn.start({ apiKey: KEY });
-});
-afterEach(async () => {
-  await el.close();
-});
+const env = standInPerTest();
 
 /** What LiveKit's `synthesize()` posts (providers-wire §5.5). */
 function postSpeech(
@@ -18,7 +16,7 @@ function postSpeech(
   { key = KEY, format = 'pcm_24000', prefix = '/v1', stream = true } = {},
 ): Promise<Response> {
   const path = `${prefix}/text-to-speech/${LIVEKIT_VOICE}${stream ? '/stream' : ''}`;
-  return fetch(`${el.url}${path}?output_format=${format}&enable_logging=true`, {
+  return fetch(`${env.el.url}${path}?output_format=${format}&enable_logging=true`, {
     method: 'POST',
     headers: { 'xi-api-key': key, 'content-type': 'application/json' },
     body: JSON.stringify({
@@ -45,7 +43,7 @@ describe('ElevenLabsStandIn HTTP', () => {
     }
     expect(chunks).toBeGreaterThan(1);
     expect(bytes).toBe(Math.round((24_000 * MS_PER_CHARACTER) / 1000) * text.length * 2);
-    expect(el.requests[0]).toMatchObject({
+    expect(env.el.requests[0]).toMatchObject({
       method: 'POST',
       path: `/v1/text-to-speech/${LIVEKIT_VOICE}/stream`,
       status: 200,
@@ -70,7 +68,7 @@ describe('ElevenLabsStandIn HTTP', () => {
     expect(await wrong.json()).toEqual({
       detail: { status: 'invalid_api_key', message: 'Invalid API key' },
     });
-    const missing = await fetch(`${el.url}/v1/voices`);
+    const missing = await fetch(`${env.el.url}/v1/voices`);
     expect(missing.status).toBe(401);
     expect(await missing.json()).toMatchObject({ detail: { status: 'needs_authorization' } });
   });
@@ -95,7 +93,9 @@ describe('ElevenLabsStandIn HTTP', () => {
 
   it('lists voices with the fields the service requires', async () => {
     for (const prefix of ['/v1', '']) {
-      const response = await fetch(`${el.url}${prefix}/voices`, { headers: { 'xi-api-key': KEY } });
+      const response = await fetch(`${env.el.url}${prefix}/voices`, {
+        headers: { 'xi-api-key': KEY },
+      });
       expect(response.status).toBe(200);
       const { voices } = (await response.json()) as { voices: Record<string, unknown>[] };
       expect(voices.length).toBeGreaterThanOrEqual(3);
@@ -118,7 +118,7 @@ describe('ElevenLabsStandIn HTTP', () => {
 
 describe('ElevenLabsStandIn websocket auth', () => {
   const url = () =>
-    `${el.wsUrl}/v1/text-to-speech/${LIVEKIT_VOICE}/multi-stream-input?${LIVEKIT_QUERY}`;
+    `${env.el.wsUrl}/v1/text-to-speech/${LIVEKIT_VOICE}/multi-stream-input?${LIVEKIT_QUERY}`;
 
   it('refuses the upgrade for a wrong xi-api-key with the 401 body', async () => {
     const error = await RawClient.connect(url(), { 'xi-api-key': 'wrong' }).catch((e) => e);
@@ -126,7 +126,7 @@ describe('ElevenLabsStandIn websocket auth', () => {
     expect(JSON.parse(error.body)).toEqual({
       detail: { status: 'invalid_api_key', message: 'Invalid API key' },
     });
-    expect(el.connections).toEqual([]);
+    expect(env.el.connections).toEqual([]);
   });
 
   it('takes the key from the first message when the upgrade has none', async () => {
@@ -149,8 +149,7 @@ describe('ElevenLabsStandIn websocket auth', () => {
   });
 
   it('can answer a wrong key after the upgrade instead, as third-party logs show', async () => {
-    await el.close();
-    el = await ElevenLabsStandIn.start({ apiKey: KEY, socketAuthFailure: 'close-1008' });
+    await env.restart({ socketAuthFailure: 'close-1008' });
     const client = await RawClient.connect(url(), { 'xi-api-key': 'wrong' });
     const { code, reason } = await client.closed;
     expect(code).toBe(1008);

@@ -1,32 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ElevenLabsStandIn } from '../src/elevenlabs/index.js';
+import { describe, expect, it } from 'vitest';
 import { scaledMs } from '../src/time.js';
-import { LIVEKIT_QUERY, LIVEKIT_VOICE, RawClient } from './elevenlabs-client.js';
+import { LIVEKIT_QUERY, standInPerTest } from './elevenlabs-client.js';
 
-const KEY = 'xi-standin-key';
-let el: ElevenLabsStandIn;
-const clients: RawClient[] = [];
-
-beforeEach(async () => {
-  el = await ElevenLabsStandIn.start({ apiKey: KEY });
-});
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.ws.terminate();
-  await el.close();
-});
+const env = standInPerTest();
 
 /** A short inactivity timeout, in seconds (the stand-in takes fractions; the service whole seconds). */
 const TIMEOUT_S = scaledMs(600) / 1000;
-
-async function open(
-  kind: 'multi-stream-input' | 'stream-input',
-  query = LIVEKIT_QUERY,
-): Promise<RawClient> {
-  const url = `${el.wsUrl}/v1/text-to-speech/${LIVEKIT_VOICE}/${kind}?${query}`;
-  const client = await RawClient.connect(url, { 'xi-api-key': KEY });
-  clients.push(client);
-  return client;
-}
 
 const withTimeout = LIVEKIT_QUERY.replace(
   'inactivity_timeout=180',
@@ -35,7 +14,7 @@ const withTimeout = LIVEKIT_QUERY.replace(
 
 describe('ElevenLabsStandIn limits and timeouts', () => {
   it('closes 1008 with input_timeout_exceeded when a context gets no text in time', async () => {
-    const client = await open('multi-stream-input', withTimeout);
+    const client = await env.open({ query: withTimeout });
     client.send({ text: ' ', voice_settings: {}, context_id: 'idle' });
     client.send({ text: 'Never flushed ', context_id: 'idle' });
     const { code, reason } = await client.closed;
@@ -48,14 +27,14 @@ describe('ElevenLabsStandIn limits and timeouts', () => {
   });
 
   it('closes an idle socket that never opened a context', async () => {
-    const client = await open('multi-stream-input', withTimeout);
+    const client = await env.open({ query: withTimeout });
     const { code } = await client.closed;
     expect(code).toBe(1008);
     expect(client.messages[0]).toMatchObject({ error: 'input_timeout_exceeded' });
   });
 
   it('keeps a context alive on keepalive messages ("" and " ") past the timeout', async () => {
-    const client = await open('multi-stream-input', withTimeout);
+    const client = await env.open({ query: withTimeout });
     client.send({ text: ' ', voice_settings: {}, context_id: 'kept' });
     client.send({ text: 'Slow thinker. ', context_id: 'kept' });
     const keepalives = ['', ' '];
@@ -82,7 +61,7 @@ describe('ElevenLabsStandIn limits and timeouts', () => {
   });
 
   it('allows 5 contexts at once: a 6th gets max_active_conversations and a 1008 close', async () => {
-    const client = await open('multi-stream-input');
+    const client = await env.open();
     for (let i = 1; i <= 5; i++)
       client.send({ text: ' ', voice_settings: {}, context_id: `c${i}` });
     // A closed context frees its place once its isFinal is out.
@@ -101,16 +80,15 @@ describe('ElevenLabsStandIn limits and timeouts', () => {
   });
 
   it('honours a smaller maxContexts', async () => {
-    await el.close();
-    el = await ElevenLabsStandIn.start({ apiKey: KEY, maxContexts: 1 });
-    const client = await open('multi-stream-input');
+    await env.restart({ maxContexts: 1 });
+    const client = await env.open();
     client.send({ text: ' ', context_id: 'one' });
     client.send({ text: ' ', context_id: 'two' });
     expect((await client.closed).code).toBe(1008);
   });
 
   it('close_socket ends every context (audio, then isFinal each) and closes 1000', async () => {
-    const client = await open('multi-stream-input');
+    const client = await env.open();
     client.send({ text: ' ', voice_settings: {}, context_id: 'p' });
     client.send({ text: ' ', voice_settings: {}, context_id: 'q' });
     client.send({ text: 'Pending words', context_id: 'p' });
@@ -129,7 +107,7 @@ describe('ElevenLabsStandIn limits and timeouts', () => {
   });
 
   it('refuses voice_settings that change within a context', async () => {
-    const client = await open('multi-stream-input');
+    const client = await env.open();
     client.send({ text: ' ', voice_settings: { stability: 0.5 }, context_id: 'v' });
     client.send({ text: 'Same. ', voice_settings: { stability: 0.5 }, context_id: 'v' });
     client.send({ text: 'Changed. ', voice_settings: { stability: 0.9 }, context_id: 'v' });
@@ -142,7 +120,7 @@ describe('ElevenLabsStandIn stream-input (one context per socket)', () => {
   const query = 'model_id=eleven_flash_v2_5&output_format=pcm_16000&sync_alignment=true';
 
   it('speaks, sends isFinal without a context id, and closes 1000 after the empty text', async () => {
-    const client = await open('stream-input', query);
+    const client = await env.open({ kind: 'stream-input', query });
     client.send({
       text: ' ',
       voice_settings: { stability: 0.5, similarity_boost: 0.8, speed: 1 },
@@ -159,12 +137,15 @@ describe('ElevenLabsStandIn stream-input (one context per socket)', () => {
     expect(client.spokenText()).toBe('Hello world. Flushed now. The rest ');
     for (const message of client.audioOf()) expect(message).not.toHaveProperty('contextId');
     expect(client.messages.at(-1)).toEqual({ isFinal: true });
-    const connection = await el.waitForConnection();
+    const connection = await env.el.waitForConnection();
     expect(connection.kind).toBe('stream-input');
   });
 
   it('times out with input_timeout_exceeded and a 1008 close', async () => {
-    const client = await open('stream-input', `${query}&inactivity_timeout=${TIMEOUT_S}`);
+    const client = await env.open({
+      kind: 'stream-input',
+      query: `${query}&inactivity_timeout=${TIMEOUT_S}`,
+    });
     client.send({ text: ' ' });
     client.send({ text: 'Waiting ' });
     expect((await client.closed).code).toBe(1008);
@@ -172,9 +153,7 @@ describe('ElevenLabsStandIn stream-input (one context per socket)', () => {
   });
 
   it('is served without the /v1 prefix too', async () => {
-    const url = `${el.wsUrl}/text-to-speech/${LIVEKIT_VOICE}/stream-input?${query}`;
-    const client = await RawClient.connect(url, { 'xi-api-key': KEY }, 16_000);
-    clients.push(client);
+    const client = await env.open({ kind: 'stream-input', query, prefix: '', sampleRate: 16_000 });
     client.send({ text: ' ' });
     client.send({ text: 'Bare. ' });
     client.send({ text: '' });

@@ -1,33 +1,16 @@
 import { AudioFrame } from '@livekit/rtc-node';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ElevenLabsStandIn, MS_PER_CHARACTER } from '../src/elevenlabs/index.js';
+import { describe, expect, it } from 'vitest';
+import { MS_PER_CHARACTER } from '../src/elevenlabs/index.js';
 import {
   expectConsistentChunk,
   LIVEKIT_QUERY,
   LIVEKIT_VOICE,
-  RawClient,
+  type RawClient,
   samplesOf,
+  standInPerTest,
 } from './elevenlabs-client.js';
 
-const KEY = 'xi-standin-key';
-let el: ElevenLabsStandIn;
-const clients: RawClient[] = [];
-
-beforeEach(async () => {
-  el = await ElevenLabsStandIn.start({ apiKey: KEY });
-});
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.ws.terminate();
-  await el.close();
-});
-
-/** What LiveKit's plugin dials by default (providers-wire §5.1), with baseURL `${el.url}/v1`. */
-async function livekitSocket(prefix = '/v1', query = LIVEKIT_QUERY): Promise<RawClient> {
-  const url = `${el.wsUrl}${prefix}/text-to-speech/${LIVEKIT_VOICE}/multi-stream-input?${query}`;
-  const client = await RawClient.connect(url, { 'xi-api-key': KEY });
-  clients.push(client);
-  return client;
-}
+const env = standInPerTest();
 
 /** One segment exactly as LiveKit's plugin sends it (providers-wire §5.2). */
 function speakSegment(client: RawClient, contextId: string, sentences: string[]): void {
@@ -43,7 +26,7 @@ const samplesPerChar = Math.round((22_050 * MS_PER_CHARACTER) / 1000);
 
 describe('ElevenLabsStandIn multi-stream-input, as LiveKit uses it', () => {
   it('speaks a segment: audio with consistent alignment, then one isFinal', async () => {
-    const client = await livekitSocket();
+    const client = await env.open();
     speakSegment(client, 'ctx-1', ['Hello there.', 'How are you today?']);
     await client.waitFor((m) => m.isFinal === true, 'isFinal');
 
@@ -61,7 +44,7 @@ describe('ElevenLabsStandIn multi-stream-input, as LiveKit uses it', () => {
     expect(client.finalsOf('ctx-1')).toEqual([{ isFinal: true, contextId: 'ctx-1' }]);
     expect(client.messages.at(-1)).toEqual({ isFinal: true, contextId: 'ctx-1' });
 
-    const connection = await el.waitForConnection();
+    const connection = await env.el.waitForConnection();
     expect(connection.kind).toBe('multi-stream-input');
     expect(connection.path).toBe(`/v1/text-to-speech/${LIVEKIT_VOICE}/multi-stream-input`);
     expect(connection.voiceId).toBe(LIVEKIT_VOICE);
@@ -71,14 +54,14 @@ describe('ElevenLabsStandIn multi-stream-input, as LiveKit uses it', () => {
   });
 
   it('is served without the /v1 prefix too (LiveKit tests use a bare base URL)', async () => {
-    const client = await livekitSocket('');
+    const client = await env.open({ prefix: '' });
     speakSegment(client, 'bare', ['Hi.']);
     await client.waitFor((m) => m.isFinal === true, 'isFinal');
     expect(client.spokenText('bare')).toBe('Hi. ');
   });
 
   it('keeps contexts apart on one socket, back to back and interleaved', async () => {
-    const client = await livekitSocket();
+    const client = await env.open();
     speakSegment(client, 'a', ['First reply.']);
     await client.waitFor((m) => m.isFinal === true && m.contextId === 'a', 'isFinal a');
     // Two at once, their messages interleaved.
@@ -101,7 +84,7 @@ describe('ElevenLabsStandIn multi-stream-input, as LiveKit uses it', () => {
   });
 
   it('sends no isFinal for a bare flush, only when the context closes', async () => {
-    const client = await livekitSocket();
+    const client = await env.open();
     client.send({ text: ' ', voice_settings: {}, context_id: 'kept' });
     client.send({ text: 'Still open. ', context_id: 'kept', flush: true });
     await client.until(() => client.spokenText('kept') === 'Still open. ', 'flushed audio');
@@ -118,8 +101,8 @@ describe('ElevenLabsStandIn multi-stream-input, as LiveKit uses it', () => {
 
   it('speaks registered audio for its text, resampled to the asked rate', async () => {
     const pcm16k = new Int16Array(16_000).map((_, i) => Math.round(5000 * Math.sin(i / 10)));
-    el.registerAudio('Scripted line.', [new AudioFrame(pcm16k, 16_000, 1, pcm16k.length)]);
-    const client = await livekitSocket();
+    env.el.registerAudio('Scripted line.', [new AudioFrame(pcm16k, 16_000, 1, pcm16k.length)]);
+    const client = await env.open();
     speakSegment(client, 's', ['Scripted line.', 'Synthetic line.']);
     await client.waitFor((m) => m.isFinal === true, 'isFinal');
 
@@ -140,15 +123,14 @@ describe('ElevenLabsStandIn multi-stream-input, as LiveKit uses it', () => {
   });
 
   it('splits text at sentence ends with auto_mode, and waits for the schedule without it', async () => {
-    const auto = await livekitSocket();
+    const auto = await env.open();
     auto.send({ text: ' ', voice_settings: {}, context_id: 'x' });
     auto.send({ text: 'One sentence. And half ', context_id: 'x' });
     await auto.until(() => auto.spokenText('x') === 'One sentence. ', 'the first sentence');
 
-    const scheduled = await livekitSocket(
-      '/v1',
-      LIVEKIT_QUERY.replace('auto_mode=true', 'auto_mode=false'),
-    );
+    const scheduled = await env.open({
+      query: LIVEKIT_QUERY.replace('auto_mode=true', 'auto_mode=false'),
+    });
     scheduled.send({
       text: ' ',
       context_id: 'y',
@@ -162,9 +144,8 @@ describe('ElevenLabsStandIn multi-stream-input, as LiveKit uses it', () => {
   });
 
   it("can count alignment times from the context's start instead ('context')", async () => {
-    await el.close();
-    el = await ElevenLabsStandIn.start({ apiKey: KEY, alignmentTimes: 'context' });
-    const client = await livekitSocket();
+    await env.restart({ alignmentTimes: 'context' });
+    const client = await env.open();
     speakSegment(client, 'abs', ['First sentence here.', 'And a second one.']);
     await client.waitFor((m) => m.isFinal === true, 'isFinal');
     const ms = (samples: number) => Math.floor((samples * 1000) / 22_050);

@@ -198,7 +198,7 @@ export class ElevenLabsStream extends tts.SynthesizeStream {
 }
 
 /** Index just past the last whitespace, or the whole text when a long run has none (no spaces in the script). */
-export function lastWordBoundary(text: string): number {
+function lastWordBoundary(text: string): number {
   for (let i = text.length - 1; i >= 0; i--) {
     if (/\s/.test(text[i]!)) return i + 1;
   }

@@ -1,7 +1,15 @@
 import { APIConnectionError, APIStatusError } from '@agents/core';
 import { scaledMs } from '@agents/testing';
 import { describe, expect, it } from 'vitest';
-import { readSegments, setup, syntheticSeconds, textByContext, until } from './helpers.js';
+import type { TTS } from '../src/index.js';
+import {
+  readSegments,
+  type SpokenSegment,
+  setup,
+  syntheticSeconds,
+  textByContext,
+  until,
+} from './helpers.js';
 
 const REPLY = 'Hello there, how are you today? I hope the weather is kind to you.';
 const SECOND = 'Shall we begin?';
@@ -21,6 +29,17 @@ function expectConsistent(segment: {
   expect(last).toBeLessThanOrEqual(segment.seconds + 0.001);
   // Only the trailing space's audio (65 ms) may follow the last word.
   expect(segment.seconds - last).toBeLessThan(0.1);
+}
+
+/** Speaks REPLY in one stream; checks it came out whole: every word, and audio of its length. */
+async function speakReplyWhole(model: TTS): Promise<SpokenSegment> {
+  const stream = model.stream();
+  stream.pushText(REPLY);
+  stream.endInput();
+  const [segment] = await readSegments(stream);
+  expect(segment!.words.map((w) => w.text)).toEqual(words(REPLY));
+  expect(segment!.seconds).toBeCloseTo(syntheticSeconds(REPLY), 1);
+  return segment!;
 }
 
 describe('TTS.stream() against the ElevenLabs stand-in', () => {
@@ -145,12 +164,7 @@ describe('TTS.stream() against the ElevenLabs stand-in', () => {
   it('replays a segment that had no audio yet on a new connection after a drop', async () => {
     await using env = await setup();
     env.el.injectFault('drop', { afterAudioMs: 0 });
-    const stream = env.model.stream();
-    stream.pushText(REPLY);
-    stream.endInput();
-    const [segment] = await readSegments(stream);
-    expect(segment!.words.map((w) => w.text)).toEqual(words(REPLY));
-    expect(segment!.seconds).toBeCloseTo(syntheticSeconds(REPLY), 1);
+    await speakReplyWhole(env.model);
     expect(env.el.connections).toHaveLength(2);
     expect([...textByContext(env.el.connections[1]!.messages).values()]).toEqual([REPLY]);
   });
@@ -162,14 +176,9 @@ describe('TTS.stream() against the ElevenLabs stand-in', () => {
       const metrics: unknown[] = [];
       env.model.on('metrics_collected', (m) => metrics.push(m));
       env.el.injectFault('drop', { afterAudioMs: 1000 });
-      const stream = env.model.stream();
-      stream.pushText(REPLY);
-      stream.endInput();
-      const [segment] = await readSegments(stream);
-      expect(segment!.words.map((w) => w.text)).toEqual(words(REPLY));
       // Exactly the audio of the text once: the resumed part starts where the first stopped.
-      expect(segment!.seconds).toBeCloseTo(syntheticSeconds(REPLY), 1);
-      expectConsistent(segment!);
+      const segment = await speakReplyWhole(env.model);
+      expectConsistent(segment);
       const [before, after] = env.el.connections;
       const spokenBefore = before!.audioMsSent;
       expect(spokenBefore).toBeGreaterThanOrEqual(1000);
@@ -191,12 +200,7 @@ describe('TTS.stream() against the ElevenLabs stand-in', () => {
       { connectOptions: { retryIntervalMs: 20, timeoutMs: scaledMs(1000) } },
     );
     env.el.injectFault('stall', { afterAudioMs: 1000 });
-    const stream = env.model.stream();
-    stream.pushText(REPLY);
-    stream.endInput();
-    const [segment] = await readSegments(stream);
-    expect(segment!.words.map((w) => w.text)).toEqual(words(REPLY));
-    expect(segment!.seconds).toBeCloseTo(syntheticSeconds(REPLY), 1);
+    await speakReplyWhole(env.model);
     expect(env.el.connections).toHaveLength(2);
   });
 

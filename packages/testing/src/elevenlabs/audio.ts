@@ -10,14 +10,14 @@ import type { ElevenLabsAlignment } from './types.js';
 export const MS_PER_CHARACTER = 65;
 
 /** Audio per websocket message. The real size is unverified; 100–500 ms is what clients see. */
-export const CHUNK_TARGET_MS = 250;
+const CHUNK_TARGET_MS = 250;
 
 /** The service's enum for `output_format` (ELSPEC), so a typo is told apart from "not served here". */
 const KNOWN_FORMATS =
   /^(mp3_22050_32|mp3_44100_(32|64|96|128|192)|pcm_(8000|16000|22050|24000|44100|48000)|ulaw_8000|alaw_8000|opus_48000_(32|64|96|128|192))$/;
 
 /** The service's default when `output_format` is absent. */
-export const DEFAULT_OUTPUT_FORMAT = 'mp3_44100_128';
+const DEFAULT_OUTPUT_FORMAT = 'mp3_44100_128';
 
 /** A request the stand-in will not serve, with the HTTP status and the message to send. */
 export class UnservedFormatError extends Error {

@@ -1,5 +1,5 @@
 /** `generation_config.chunk_length_schedule`'s default (ELSPEC GenerationConfig). */
-export const DEFAULT_CHUNK_SCHEDULE: readonly number[] = [120, 160, 250, 290];
+const DEFAULT_CHUNK_SCHEDULE: readonly number[] = [120, 160, 250, 290];
 
 /** A sentence is complete at ., !, ? (or their CJK forms) followed by whitespace. */
 const SENTENCE_END = /[.!?。！？](?=\s)\s*/g;
