@@ -12,10 +12,14 @@ export type {
   AudioInput,
   AudioOutput,
   AudioOutputEvents,
+  ParticipantLinkEvents,
+  ParticipantLinkSource,
   PlaybackFinished,
   TextOutput,
   TimedText,
+  UnlinkReason,
   VoiceIO,
 } from './io.js';
 export type { VoiceAssistantExtraOptions } from './options.js';
+export * from './room/index.js';
 export { SpeechHandle, SpeechStopped } from './speech-handle.js';

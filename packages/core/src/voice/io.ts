@@ -1,6 +1,7 @@
 // CONTRACT for issue 11 (agreed before implementation): the VoiceAssistant talks to the world
 // only through these interfaces; bindings (file/console now, room next) implement them.
-import type { AudioFrame } from '@livekit/rtc-node';
+import type { AudioFrame, DisconnectReason } from '@livekit/rtc-node';
+import type { TypedEventEmitter } from '../utils/emitter.js';
 
 /**
  * The user's audio, one stream for the assistant's life. Ends only when
@@ -110,4 +111,30 @@ export interface VoiceIO {
    * it, so the assistant's endpointing and interruption timers follow that clock.
    */
   setTimer?: (ms: number, callback: () => void) => () => void;
+  /**
+   * A room binding says which participant it listens to; the assistant
+   * re-emits these as its own events. Absent for files and the console.
+   */
+  participants?: ParticipantLinkSource;
 }
+
+/** Why the binding stopped listening to a participant. */
+export type UnlinkReason =
+  /** The participant left the room (`disconnectReason` says how). */
+  | 'left'
+  /** `unlinkParticipant()` or `linkParticipant()` of someone else. */
+  | 'unlinked'
+  /** The binding (or the room) closed. */
+  | 'closed';
+
+export interface ParticipantLinkEvents {
+  participant_linked: { identity: string };
+  participant_unlinked: {
+    identity: string;
+    reason: UnlinkReason;
+    disconnectReason?: DisconnectReason;
+  };
+}
+
+/** The `on`/`off` of a `TypedEventEmitter<ParticipantLinkEvents>`. */
+export type ParticipantLinkSource = Pick<TypedEventEmitter<ParticipantLinkEvents>, 'on' | 'off'>;
