@@ -4,7 +4,7 @@
 //   as a worker:      tsx agent.ts dev            (LIVEKIT_URL, LIVEKIT_API_KEY/SECRET)
 //   on WAV files:     tsx agent.ts console --input in.wav --output out.wav [--json]
 // with DEEPGRAM_API_KEY, OPENAI_API_KEY and ELEVEN_API_KEY set. Only the
-// binding the assistant gets from the job context differs between the two.
+// binding the assistant gets for `ctx.room` differs between the two.
 import { fileURLToPath } from 'node:url';
 import { cli, defineAgent, type JobContext, type JobProcess, llm, log, voice } from '@agents/core';
 import * as deepgram from '@agents/plugin-deepgram';
@@ -64,12 +64,18 @@ export default defineAgent({
     assistant.on('error', ({ error, source, recoverable }) => {
       logger.warn({ err: error, source, recoverable }, 'voice assistant error');
     });
-    // The models keep warm connections between replies; the job's end closes them.
+    assistant.on('participant_unlinked', ({ identity, reason }) => {
+      logger.info({ identity, reason }, 'stopped listening to a participant');
+    });
+    // The job's end closes the assistant; the models keep warm connections
+    // between replies, closed after it.
     ctx.addShutdownCallback(async () => {
-      await assistant.close();
       await Promise.all([stt.close(), tts.close()]);
     });
-    await assistant.start(ctx);
+    // Listens to the first participant who joins (or `start(ctx.room, 'their-identity')`),
+    // publishes the agent's voice and both sides' transcriptions. The job ends when
+    // that participant hangs up.
+    await assistant.start(ctx.room);
     assistant.say(GREETING, { allowInterruptions: true });
   },
 });

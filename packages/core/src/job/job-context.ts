@@ -9,10 +9,12 @@ import {
 import { redactUrl } from '../log.js';
 import { DeadlineError, errorMessage, withDeadline } from '../utils/deadline.js';
 import type { TypedEventEmitter } from '../utils/emitter.js';
+import { _setJobForRoom } from '../voice/assistant.js';
 import type { VoiceAssistantEvents } from '../voice/assistant-types.js';
 import type { VoiceIO } from '../voice/io.js';
 import type { JobProcess } from './agent.js';
 import type { RunningJobInfo } from './job-info.js';
+import { JobVoice, type JobVoiceOptions } from './job-voice.js';
 
 /** Which remote tracks to subscribe to on joining the room (and as they are published). */
 export type AutoSubscribe = 'all' | 'none' | 'audio_only' | 'video_only';
@@ -47,17 +49,22 @@ export interface JobContextInit {
   /** Asks the job process to end the job. */
   requestShutdown: (reason: string) => void;
   /**
-   * The voice binding of this job (`ctx.voiceIO()`): the console's file IO in
-   * `console` mode. Without it (room jobs, until the room binding exists) the
-   * call rejects with an error that says so.
+   * The voice binding of this job (`ctx.voiceIO()`) when it is not the room:
+   * the console's file IO in `console` mode.
    */
   voiceIO?: (participantIdentity?: string) => Promise<VoiceIO>;
   /** Told of each assistant started on this context (the console follows its events). */
   onAssistantStarted?: (assistant: VoiceAssistantLike) => void;
 }
 
-/** What a tool following the conversation needs of a VoiceAssistant: its typed events. */
-export type VoiceAssistantLike = Pick<TypedEventEmitter<VoiceAssistantEvents>, 'on' | 'off'>;
+/** What the job needs of a VoiceAssistant: its typed events (the console follows them), and close. */
+export type VoiceAssistantLike = Pick<TypedEventEmitter<VoiceAssistantEvents>, 'on' | 'off'> & {
+  close?(): Promise<void>;
+};
+
+/** Each job's room leads back to its context: `assistant.start(ctx.room)` finds the job. */
+const contextOfRoom = new WeakMap<object, JobContext>();
+_setJobForRoom((room) => contextOfRoom.get(room));
 
 /**
  * What an agent's `entry` gets: the job, its room, and the controls of the job's
@@ -72,6 +79,7 @@ export class JobContext {
   /** This process, with what `prewarm` left in `proc.userData`. */
   readonly proc: JobProcess;
   readonly #init: JobContextInit;
+  readonly #voice: JobVoice;
   #connecting: Promise<void> | undefined;
 
   constructor(init: JobContextInit) {
@@ -79,6 +87,8 @@ export class JobContext {
     this.job = init.info.job;
     this.room = init.room;
     this.proc = init.proc;
+    this.#voice = new JobVoice(init.room, init.requestShutdown);
+    contextOfRoom.set(init.room, this);
   }
 
   /** The identity, name, metadata and attributes the agent joins the room with. */
@@ -151,32 +161,38 @@ export class JobContext {
   }
 
   /**
-   * The audio and text binding a `VoiceAssistant` talks through:
-   * `assistant.start(ctx)` calls it. Under the `console` command it is the
-   * WAV file in and the stereo recording out. In a room job the room binding
-   * (a participant's microphone track in, an agent track out) is not built
-   * yet: it arrives with a later release (issue 12), and until then this
-   * rejects with an error saying so.
+   * The audio and text binding a `VoiceAssistant` talks through;
+   * `assistant.start(ctx.room)` and `assistant.start(ctx)` call it. In a room
+   * job (after `connect()`) it listens to `participantIdentity`, or to the
+   * first participant who is not an agent and then the next one, and speaks
+   * on a track of the agent's own; by default the job ends when that
+   * participant leaves for good (`options.closeOnParticipantLeave`). Under
+   * the `console` command it is the WAV file in and the recording out.
    */
-  voiceIO(participantIdentity?: string): Promise<VoiceIO> {
+  voiceIO(participantIdentity?: string, options: JobVoiceOptions = {}): Promise<VoiceIO> {
     const provide = this.#init.voiceIO;
     if (provide) return provide(participantIdentity);
-    return Promise.reject(
-      new Error(
-        'ctx.voiceIO(): the room binding for voice (audio from a room participant, the agent ' +
-          'speaking into the room) is not built yet; it arrives with a later release (issue 12). ' +
-          'Run this agent on a WAV file now with `node agent.js console --input in.wav`',
-      ),
-    );
+    return this.#voice.binding(participantIdentity, options);
   }
 
   /**
-   * Called by `VoiceAssistant.start(ctx)`, so a tool that runs the job (the
-   * console) can follow the conversation. Not for agent code.
+   * Called by `VoiceAssistant.start()` on this job, so a tool that runs the
+   * job (the console) can follow the conversation, and the job's end closes
+   * the assistant. Not for agent code.
    * @internal
    */
   _assistantStarted(assistant: VoiceAssistantLike): void {
+    if (assistant.close) this.#voice.track(assistant as Required<VoiceAssistantLike>);
     this.#init.onAssistantStarted?.(assistant);
+  }
+
+  /**
+   * Closes the job's assistants and room bindings (each with a deadline):
+   * the first step of the job's teardown. Not for agent code.
+   * @internal
+   */
+  _closeVoice(): Promise<void> {
+    return this.#voice.close();
   }
 
   /** Ends the job as a success: shutdown callbacks run, the room is left, the process exits. */

@@ -80,6 +80,8 @@ export class JobRunner {
     const logger = log();
     logger.debug({ reason }, 'job ending');
     this.#ending.abort(new Error(`the job is shutting down: ${reason}`));
+    // Assistants first, while their models and the room still work; bounded inside.
+    await this.ctx._closeVoice();
     for (const callback of this.#shutdownCallbacks) {
       try {
         await callback(reason);

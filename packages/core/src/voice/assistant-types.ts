@@ -3,16 +3,20 @@
 //
 //   const assistant = new voice.VoiceAssistant({ vad, stt, llm, tts, chatCtx, tools, ... });
 //   assistant.on('user_speech_committed', (e) => ...);
+//   await ctx.connect();
+//   await assistant.start(ctx.room);       // a room job: listens to the first participant
 //   await assistant.start(ctx);            // a JobContext: the binding comes from ctx.voiceIO()
 //   await assistant.start(io);             // or a VoiceIO directly (tests, custom bindings)
 //   const handle = assistant.say('Hello!', { allowInterruptions: true, addToChatCtx: true });
 //   await handle.waitForPlayout();
 //   await assistant.close();               // bounded (≤ 5 s) whatever the state
+import type { DisconnectReason } from '@livekit/rtc-node';
 import type * as llm from '../llm/index.js';
 import type * as stt from '../stt/index.js';
 import type * as tokenize from '../tokenize/index.js';
 import type * as tts from '../tts/index.js';
 import type * as vad from '../vad/index.js';
+import type { UnlinkReason } from './io.js';
 
 export interface VoiceAssistantOptions {
   vad: vad.VAD;
@@ -85,6 +89,19 @@ export interface VoiceAssistantEvents {
   function_calls_collected: { speechId: string; calls: llm.FunctionCall[] };
   function_calls_finished: { speechId: string; calls: llm.FunctionCall[]; results: unknown[] };
   metrics_collected: VoicePipelineMetrics;
+  /** A room binding started listening to this participant. */
+  participant_linked: { identity: string; at: number };
+  /**
+   * The binding stopped listening to this participant: they left (see
+   * `disconnectReason`), someone else was linked, or the binding closed.
+   * With no fixed identity, the next participant who joins is linked.
+   */
+  participant_unlinked: {
+    identity: string;
+    reason: UnlinkReason;
+    disconnectReason?: DisconnectReason;
+    at: number;
+  };
   error: {
     error: Error;
     source: 'vad' | 'stt' | 'llm' | 'tts' | 'io' | 'tool';

@@ -14,13 +14,15 @@ import type {
   VoicePipelineMetrics,
 } from './assistant-types.js';
 import { type Clock, clockFor, TimerSlot } from './clock.js';
-import type { AudioOutputEvents, VoiceIO } from './io.js';
+import type { AudioOutputEvents, ParticipantLinkEvents, VoiceIO } from './io.js';
 import {
   type ResolvedOptions,
   resolveOptions,
   type VoiceAssistantExtraOptions,
 } from './options.js';
 import { type ReplyContext, runSpeech, type SpeechSource, type SpeechTimings } from './reply.js';
+import { RoomIO, type RoomIOOptions } from './room/room-io.js';
+import type { RoomSurface } from './room/surface.js';
 import { SpeechHandle } from './speech-handle.js';
 import { UserTranscriptForwarder } from './transcript-forwarder.js';
 import { TurnDetector, type TurnTiming } from './turn-detector.js';
@@ -51,7 +53,26 @@ interface AssistantTracker {
 
 /** Something that provides a binding: a JobContext (`ctx.voiceIO()`). */
 export interface VoiceIOProvider {
-  voiceIO(participantIdentity?: string): Promise<VoiceIO>;
+  voiceIO(participantIdentity?: string, options?: RoomIOOptions): Promise<VoiceIO>;
+}
+
+/** What `start()` can bind to: a room, a JobContext, or a binding of your own. */
+export type VoiceTarget = RoomSurface | VoiceIOProvider | VoiceIO;
+
+/** The participant to listen to in a room: an identity, or the participant itself. */
+export type ParticipantChoice = string | { readonly identity: string };
+
+/**
+ * The job that owns a room, if any: a room job's `ctx.room` leads back to its
+ * JobContext, so `start(ctx.room)` gets the job's binding and the job's end
+ * closes the assistant. Set by the job module (a plain module-level hook keeps
+ * the voice module free of the job module's imports).
+ */
+let jobForRoom: ((room: object) => VoiceIOProvider | undefined) | undefined;
+
+/** @internal Used by JobContext. */
+export function _setJobForRoom(lookup: (room: object) => VoiceIOProvider | undefined): void {
+  jobForRoom = lookup;
 }
 
 interface SpeechEntry {
@@ -91,6 +112,12 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
   #inputEnded = false;
   readonly #loops: Promise<void>[] = [];
   #closing: Promise<void> | undefined;
+  /** A binding this assistant made (from a room without a job) and so must close. */
+  #ownedIO: RoomIO | undefined;
+  readonly #onLinked = (event: ParticipantLinkEvents['participant_linked']) =>
+    this.#emit('participant_linked', { ...event, at: this.#now() });
+  readonly #onUnlinked = (event: ParticipantLinkEvents['participant_unlinked']) =>
+    this.#emit('participant_unlinked', { ...event, at: this.#now() });
   readonly #onPlaybackStarted = (event: AudioOutputEvents['playback_started']) =>
     this.#playbackStarted(event.at);
 
@@ -100,19 +127,45 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
     this.chatCtx = options.chatCtx ?? new ChatContext();
   }
 
+  #starting = false;
+
   get started(): boolean {
     return this.#io !== undefined;
   }
 
-  /** Starts listening and speaking through a binding, or a JobContext's binding. */
-  async start(target: VoiceIO | VoiceIOProvider): Promise<void> {
-    if (this.#io) throw new Error('VoiceAssistant.start() was already called');
+  /**
+   * Starts listening and speaking. In a job, `start(ctx.room)` after
+   * `ctx.connect()` binds to the room: it listens to `participant` (an
+   * identity or a participant; default the first one who is not an agent,
+   * and the next one after they leave) and speaks on a track of its own; the
+   * job's end closes the assistant. `start(ctx)` is the same. Outside a job,
+   * a connected rtc-node `Room` works too (the assistant then owns the
+   * binding and closes it), and any `VoiceIO` (files, tests, your own).
+   */
+  async start(
+    target: VoiceTarget,
+    participant?: ParticipantChoice,
+    roomOptions: RoomIOOptions = {},
+  ): Promise<void> {
+    if (this.#io || this.#starting) throw new Error('VoiceAssistant.start() was already called');
     if (this.#closing) throw new Error('VoiceAssistant is closed');
-    const io = isProvider(target) ? await target.voiceIO() : target;
-    // A JobContext hears of its assistants (the console command prints their events).
-    if (isProvider(target)) (target as Partial<AssistantTracker>)._assistantStarted?.(this);
+    this.#starting = true;
+    let io: VoiceIO;
+    try {
+      io = await this.#bind(target, participant, roomOptions);
+    } catch (error) {
+      this.#starting = false;
+      throw error;
+    }
     if (!io?.input || !io.output) {
-      throw new TypeError('VoiceAssistant.start() needs a VoiceIO with input and output');
+      this.#starting = false;
+      throw new TypeError(
+        'VoiceAssistant.start() takes a connected Room, a JobContext, or a VoiceIO with input and output',
+      );
+    }
+    if (this.#closing) {
+      await this.#ownedIO?.close();
+      throw new Error('VoiceAssistant was closed while starting');
     }
     this.#io = io;
     const clock = clockFor(io);
@@ -149,6 +202,8 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
     });
     io.output.on('playback_started', this.#onPlaybackStarted);
     io.output.setVolume(opts.baseVolume);
+    io.participants?.on('participant_linked', this.#onLinked);
+    io.participants?.on('participant_unlinked', this.#onUnlinked);
     this.#loops.push(
       this.#runStream<VADStream, VADEvent>(
         'vad',
@@ -222,6 +277,39 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
       log().warn({ err: error }, 'VoiceAssistant.close(): abandoning tasks past the deadline');
     }
     this.#io?.output.off('playback_started', this.#onPlaybackStarted);
+    this.#io?.participants?.off('participant_linked', this.#onLinked);
+    this.#io?.participants?.off('participant_unlinked', this.#onUnlinked);
+    await this.#ownedIO?.close().catch((error: unknown) => {
+      log().warn({ err: error }, 'VoiceAssistant.close(): the room binding did not close cleanly');
+    });
+  }
+
+  /** The binding for `start()`'s target; a JobContext hears of this assistant. */
+  async #bind(
+    target: VoiceTarget,
+    participant: ParticipantChoice | undefined,
+    roomOptions: RoomIOOptions,
+  ): Promise<VoiceIO> {
+    const identity = typeof participant === 'string' ? participant : participant?.identity;
+    let provider: VoiceIOProvider | undefined;
+    if (isRoom(target)) {
+      provider = jobForRoom?.(target);
+      if (!provider) {
+        this.#ownedIO = await RoomIO.create(target, {
+          ...roomOptions,
+          participantIdentity: identity,
+        });
+        return this.#ownedIO;
+      }
+    } else if (isProvider(target)) {
+      provider = target;
+    } else {
+      return target;
+    }
+    const io = await provider.voiceIO(identity, roomOptions);
+    // The console prints the assistant's events; a room job closes it when the job ends.
+    (provider as Partial<AssistantTracker>)._assistantStarted?.(this);
+    return io;
   }
 
   // --- input ---------------------------------------------------------------
@@ -550,8 +638,13 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
   }
 }
 
-function isProvider(target: VoiceIO | VoiceIOProvider): target is VoiceIOProvider {
+function isProvider(target: VoiceTarget): target is VoiceIOProvider {
   return typeof (target as VoiceIOProvider).voiceIO === 'function';
+}
+
+function isRoom(target: VoiceTarget): target is RoomSurface {
+  const room = target as Partial<RoomSurface>;
+  return room.remoteParticipants instanceof Map && typeof room.on === 'function';
 }
 
 async function* oneText(text: string): AsyncGenerator<string> {

@@ -107,6 +107,7 @@ export class HttpFront {
       return serveTwirp(req, res, url.pathname, this.#options.services, auth.grants);
     }
     if (url.pathname === '/' && req.method === 'GET') return sendText(res, 200, 'OK');
+    if (isRoomPath(url.pathname)) return sendText(res, 404, NO_ROOMS);
     sendText(res, 404, '404 page not found');
   }
 
@@ -118,6 +119,7 @@ export class HttpFront {
     const url = requestUrl(req);
     const auth = await this.#options.auth.authenticate(req, url);
     if (!auth.ok) return refuseUpgrade(socket, 401, auth.message);
+    if (isRoomPath(url.pathname)) return refuseUpgrade(socket, 404, NO_ROOMS);
     if (url.pathname !== '/agent') return refuseUpgrade(socket, 404, '404 page not found');
     if (auth.grants?.video?.agent !== true || !auth.apiKey) {
       return refuseUpgrade(socket, 401, 'no permissions to access the room');
@@ -153,6 +155,19 @@ function sendText(res: ServerResponse, status: number, text: string): void {
 }
 
 /** An HTTP answer written straight on the socket of an upgrade request, then the socket closed. */
+/**
+ * A client joining a room (rtc-node's `Room.connect`) asks for `/rtc`; the
+ * status stays the real server's 404 for an unknown path, and the text (which
+ * rtc-node puts in its error) says what is missing.
+ */
+const NO_ROOMS =
+  'this LiveKit stand-in hosts no media rooms: it serves the agent protocol (/agent) and the ' +
+  'room service API (Twirp) only; joining a room needs a real LiveKit server';
+
+function isRoomPath(pathname: string): boolean {
+  return pathname === '/rtc' || pathname.startsWith('/rtc/');
+}
+
 function refuseUpgrade(socket: Duplex, status: 401 | 404, text: string): void {
   if (socket.destroyed) return;
   const reason = status === 401 ? 'Unauthorized' : 'Not Found';
