@@ -95,22 +95,25 @@ export class JobVoice {
     io.on('participant_linked', cancel);
     io.on('participant_unlinked', (event: ParticipantLinkEvents['participant_unlinked']) => {
       if (event.reason !== 'left' || this.#closed) return;
-      // The binding links the next participant present at once: the job goes on with them.
-      if (io.linkedIdentity !== undefined) return;
-      const how = DisconnectReason[event.disconnectReason ?? DisconnectReason.UNKNOWN_REASON];
-      const why = `the participant "${event.identity}" left (${how})`;
-      if (leftForGood(event.disconnectReason)) {
-        this.#shutdown(why);
-        return;
-      }
-      cancel();
-      timer = setTimeout(() => {
-        this.#timers.delete(timer as ReturnType<typeof setTimeout>);
-        if (io.linkedIdentity === undefined && !this.#closed) {
-          this.#shutdown(`${why} and nobody joined within ${rejoinTimeoutMs} ms`);
+      // Decided once the binding is done with the event: it may link the next
+      // participant already present, and then the job goes on with them.
+      setImmediate(() => {
+        if (io.linkedIdentity !== undefined || this.#closed) return;
+        const how = DisconnectReason[event.disconnectReason ?? DisconnectReason.UNKNOWN_REASON];
+        const why = `the participant "${event.identity}" left (${how})`;
+        if (leftForGood(event.disconnectReason)) {
+          this.#shutdown(why);
+          return;
         }
-      }, rejoinTimeoutMs);
-      this.#timers.add(timer);
+        cancel();
+        timer = setTimeout(() => {
+          this.#timers.delete(timer as ReturnType<typeof setTimeout>);
+          if (io.linkedIdentity === undefined && !this.#closed) {
+            this.#shutdown(`${why} and nobody joined within ${rejoinTimeoutMs} ms`);
+          }
+        }, rejoinTimeoutMs);
+        this.#timers.add(timer);
+      });
     });
   }
 }
