@@ -28,7 +28,7 @@ export interface RoomAudioOutputOptions {
   fadeMs?: number;
   /** Name of the published track (default 'agent-voice'). */
   trackName?: string;
-  /** Deadline for publishing the track (default 10 s). */
+  /** Deadline for publishing the track, and for unpublishing it on close (default 10 s). */
   publishTimeoutMs?: number;
   /**
    * The first audio waits for a remote subscriber at most this long, so the
@@ -40,8 +40,6 @@ export interface RoomAudioOutputOptions {
 
 /** The native source plays in 10 ms ticks: frames of that size keep the model close to it. */
 const FRAME_MS = 10;
-/** Deadline of unpublishing the track on close. */
-const UNPUBLISH_TIMEOUT_MS = 5000;
 /** Deadline for a frame already handed to the source before the source is closed. */
 const CAPTURE_SETTLE_MS = 1000;
 
@@ -52,6 +50,7 @@ interface Parts {
   track: LocalAudioTrack;
   publication: RoomLocalPublication;
   trackName: string;
+  publishTimeoutMs: number;
 }
 
 /**
@@ -168,7 +167,7 @@ export class RoomAudioOutput implements AudioOutput {
       );
     }
     return new RoomAudioOutput(
-      { room, participant, source, track, publication, trackName },
+      { room, participant, source, track, publication, trackName, publishTimeoutMs: timeoutMs },
       options,
     );
   }
@@ -280,7 +279,7 @@ export class RoomAudioOutput implements AudioOutput {
     this.#converter?.close();
     for (const segment of this.#queue.clear()) this.#ledger.finish(segment, this.sampleRate, true);
     this.#release();
-    const { participant, publication, source, track, trackName } = this.#parts;
+    const { participant, publication, source, track, trackName, publishTimeoutMs } = this.#parts;
     if (this.#capturing) {
       await withDeadline(this.#capturing, CAPTURE_SETTLE_MS, 'capture did not settle').catch(
         () => {},
@@ -291,8 +290,8 @@ export class RoomAudioOutput implements AudioOutput {
       try {
         await withDeadline(
           participant.unpublishTrack(publication.sid),
-          UNPUBLISH_TIMEOUT_MS,
-          `unpublishing took longer than ${UNPUBLISH_TIMEOUT_MS} ms`,
+          publishTimeoutMs,
+          `unpublishing took longer than ${publishTimeoutMs} ms`,
         );
       } catch (error) {
         log().warn({ err: error, trackName }, "unpublishing the agent's audio track failed");
