@@ -204,6 +204,9 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
     io.output.setVolume(opts.baseVolume);
     io.participants?.on('participant_linked', this.#onLinked);
     io.participants?.on('participant_unlinked', this.#onUnlinked);
+    // Linked while the binding was made, before anyone listened: said now.
+    const linked = io.participants?.linkedIdentity;
+    if (linked !== undefined) this.#onLinked({ identity: linked });
     this.#loops.push(
       this.#runStream<VADStream, VADEvent>(
         'vad',

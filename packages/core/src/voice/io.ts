@@ -136,5 +136,10 @@ export interface ParticipantLinkEvents {
   };
 }
 
-/** The `on`/`off` of a `TypedEventEmitter<ParticipantLinkEvents>`. */
-export type ParticipantLinkSource = Pick<TypedEventEmitter<ParticipantLinkEvents>, 'on' | 'off'>;
+/**
+ * The `on`/`off` of a `TypedEventEmitter<ParticipantLinkEvents>`, and who is
+ * linked now (a binding may link before anyone listens).
+ */
+export type ParticipantLinkSource = Pick<TypedEventEmitter<ParticipantLinkEvents>, 'on' | 'off'> & {
+  readonly linkedIdentity?: string | undefined;
+};
