@@ -5,6 +5,8 @@ import { Job, Room as RoomInfo } from '@livekit/protocol';
 import { expect, it } from 'vitest';
 import { JobProcess } from '../src/job/agent.js';
 import { JobRunner } from '../src/job/job-runner.js';
+import { TypedEventEmitter } from '../src/utils/emitter.js';
+import type { VoiceAssistantEvents } from '../src/voice/assistant-types.js';
 import { scaledMs } from './time.js';
 
 it('closes the assistants started on the job before the shutdown callbacks run', async () => {
@@ -23,15 +25,13 @@ it('closes the assistants started on the job before the shutdown callbacks run',
       endingReason = reason;
     },
   );
-  const assistant = {
-    on: () => assistant,
-    off: () => assistant,
+  const assistant = Object.assign(new TypedEventEmitter<VoiceAssistantEvents>(), {
     close: async () => {
       // Still closing when the job would otherwise move on: the teardown waits.
       await new Promise((resolve) => setImmediate(resolve));
       order.push('assistant closed');
     },
-  };
+  });
   runner.ctx._assistantStarted(assistant);
   runner.ctx.addShutdownCallback(() => {
     order.push('shutdown callback');
@@ -56,7 +56,9 @@ it(
       new JobProcess(),
       () => {},
     );
-    const stuck = { on: () => stuck, off: () => stuck, close: () => new Promise<void>(() => {}) };
+    const stuck = Object.assign(new TypedEventEmitter<VoiceAssistantEvents>(), {
+      close: () => new Promise<void>(() => {}),
+    });
     runner.ctx._assistantStarted(stuck);
     const called: string[] = [];
     runner.ctx.addShutdownCallback(() => {

@@ -294,6 +294,11 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
     roomOptions: RoomIOOptions,
   ): Promise<VoiceIO> {
     const identity = typeof participant === 'string' ? participant : participant?.identity;
+    // The agent's track at the TTS's own rate: its audio goes out without resampling.
+    roomOptions = {
+      ...roomOptions,
+      output: { sampleRate: this.#opts.tts.sampleRate, ...roomOptions.output },
+    };
     let provider: VoiceIOProvider | undefined;
     if (isRoom(target)) {
       provider = jobForRoom?.(target);
