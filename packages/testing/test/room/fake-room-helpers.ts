@@ -1,6 +1,5 @@
 // Helpers shared by the room binding tests: tones to tell sources apart, RMS,
 // and waits with scaled deadlines.
-import type { EventEmitter } from 'node:events';
 import { scaledMs } from '@agents/testing';
 import type { AudioFrame } from '@livekit/rtc-node';
 
@@ -19,9 +18,13 @@ export function rms(frame: AudioFrame): number {
   return frame.data.length ? Math.sqrt(sum / frame.data.length) : 0;
 }
 
+/** Node's EventEmitter, or core's TypedEventEmitter. */
+// biome-ignore lint/suspicious/noExplicitAny: listeners of any event signature.
+type Emitter = { on(event: any, listener: any): unknown; off(event: any, listener: any): unknown };
+
 /** Resolves with the next `event`'s arguments (rejects after `ms`, scaled). */
 export function nextEvent<T extends unknown[] = unknown[]>(
-  emitter: Pick<EventEmitter, 'on' | 'off'>,
+  emitter: Emitter,
   event: string,
   ms = 5000,
   accept: (...args: T) => boolean = () => true,

@@ -45,7 +45,8 @@ export class RoomAudioInput implements AudioInput {
   readonly #maxFrames: number;
   readonly #queue: AudioFrame[] = [];
   #dropped = 0;
-  #wake: (() => void) | undefined;
+  /** Readers waiting for a frame (one consumer is usual; more must not hang). */
+  #waiters: (() => void)[] = [];
   #identity: string | undefined;
   #publication: RoomRemotePublication | undefined;
   #reading: Reading | undefined;
@@ -107,9 +108,7 @@ export class RoomAudioInput implements AudioInput {
           const frame = this.#queue.shift();
           if (frame) return { done: false, value: frame };
           // Woken by the next frame or by close(): no deadline needed.
-          await new Promise<void>((resolve) => {
-            this.#wake = resolve;
-          });
+          await new Promise<void>((resolve) => this.#waiters.push(resolve));
         }
       },
       return: async () => ({ done: true, value: undefined }),
@@ -235,9 +234,9 @@ export class RoomAudioInput implements AudioInput {
   }
 
   #wakeReader(): void {
-    const wake = this.#wake;
-    this.#wake = undefined;
-    wake?.();
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const wake of waiters) wake();
   }
 }
 

@@ -64,6 +64,12 @@ export class RoomIO extends TypedEventEmitter<ParticipantLinkEvents> implements 
   /** After unlinkParticipant(): only someone joining from now on is linked. */
   #joinersOnly = false;
   #closing: Promise<void> | undefined;
+  /**
+   * Events held back until create() has returned: a participant already in
+   * the room is linked during create(), and its `participant_linked` must
+   * reach listeners attached right after `await RoomIO.create(...)`.
+   */
+  #held: (() => void)[] | undefined = [];
   readonly #onConnected = (participant: RoomRemoteParticipant) => {
     if (this.#linked === undefined && this.#accepts(participant)) this.#link(participant.identity);
   };
@@ -112,7 +118,12 @@ export class RoomIO extends TypedEventEmitter<ParticipantLinkEvents> implements 
     });
   }
 
-  /** Publishes the agent's track (the room must be connected) and starts linking. */
+  /**
+   * Publishes the agent's track (the room must be connected) and starts
+   * linking. A participant already in the room is linked at once
+   * (`linkedIdentity`); its `participant_linked` event comes just after
+   * create() resolves, so listeners attached then hear it.
+   */
   static async create(room: RoomSurface, options: RoomIOOptions = {}): Promise<RoomIO> {
     if (!room.isConnected || !room.localParticipant) {
       throw new Error(
@@ -132,6 +143,11 @@ export class RoomIO extends TypedEventEmitter<ParticipantLinkEvents> implements 
     room.on('participantDisconnected', io.#onDisconnected);
     room.on('disconnected', io.#onRoomDisconnected);
     io.#linkPresent();
+    setImmediate(() => {
+      const held = io.#held ?? [];
+      io.#held = undefined;
+      for (const emit of held) emit();
+    });
     return io;
   }
 
@@ -205,7 +221,7 @@ export class RoomIO extends TypedEventEmitter<ParticipantLinkEvents> implements 
     this.#linked = identity;
     this.input.setParticipant(identity);
     log().info({ participant: identity }, 'RoomIO: listening to participant');
-    this.emit('participant_linked', { identity });
+    this.#emit(() => this.emit('participant_linked', { identity }));
   }
 
   #unlink(reason: UnlinkReason, disconnectReason?: DisconnectReason): void {
@@ -214,11 +230,17 @@ export class RoomIO extends TypedEventEmitter<ParticipantLinkEvents> implements 
     this.#linked = undefined;
     this.input.setParticipant(undefined);
     log().info({ participant: identity, reason, disconnectReason }, 'RoomIO: participant unlinked');
-    this.emit('participant_unlinked', {
+    const event = {
       identity,
       reason,
       ...(disconnectReason === undefined ? {} : { disconnectReason }),
-    });
+    };
+    this.#emit(() => this.emit('participant_unlinked', event));
+  }
+
+  #emit(emit: () => void): void {
+    if (this.#held) this.#held.push(emit);
+    else emit();
   }
 }
 
