@@ -114,10 +114,17 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
   #closing: Promise<void> | undefined;
   /** A binding this assistant made (from a room without a job) and so must close. */
   #ownedIO: RoomIO | undefined;
-  readonly #onLinked = (event: ParticipantLinkEvents['participant_linked']) =>
+  /** The participant last reported linked: a binding's link is told once, whoever hears it first. */
+  #linked: string | undefined;
+  readonly #onLinked = (event: ParticipantLinkEvents['participant_linked']) => {
+    if (this.#linked === event.identity) return;
+    this.#linked = event.identity;
     this.#emit('participant_linked', { ...event, at: this.#now() });
-  readonly #onUnlinked = (event: ParticipantLinkEvents['participant_unlinked']) =>
+  };
+  readonly #onUnlinked = (event: ParticipantLinkEvents['participant_unlinked']) => {
+    if (this.#linked === event.identity) this.#linked = undefined;
     this.#emit('participant_unlinked', { ...event, at: this.#now() });
+  };
   readonly #onPlaybackStarted = (event: AudioOutputEvents['playback_started']) =>
     this.#playbackStarted(event.at);
 
