@@ -53,11 +53,11 @@ export class AgentTranscriptForwarder {
   }
 
   #forward(position: number): void {
-    const words = this.#alignment.heardWords(position);
-    for (const word of words.slice(this.#sent)) {
+    const heard = this.#alignment.heardCount(position, this.#sent);
+    for (; this.#sent < heard; this.#sent++) {
+      const word = this.#alignment.wordAt(this.#sent);
       // Words are appended by the sink: the space between them travels with the word.
       const piece = { ...word, text: this.#sent === 0 ? word.text : ` ${word.text}` };
-      this.#sent++;
       this.#text.captureText(piece).catch((error: unknown) => {
         log().warn({ err: error }, 'agent transcript output failed');
       });
