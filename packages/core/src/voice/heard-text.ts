@@ -94,6 +94,11 @@ export class Alignment {
     this.#complete = true;
   }
 
+  /** Words known so far (`words().length`). */
+  get wordCount(): number {
+    return this.#count();
+  }
+
   /** Every word with its time span. */
   words(): HeardWord[] {
     const out: HeardWord[] = [];
