@@ -1,5 +1,18 @@
 export * from './deepgram/index.js';
 export * from './elevenlabs/index.js';
+export {
+  type FakeJoinOptions,
+  FakeLocalParticipant,
+  FakeLocalPublication,
+  FakeMicrophone,
+  type FakeMicrophoneOptions,
+  FakeParticipant,
+  type FakeReconnectMode,
+  FakeRemotePublication,
+  FakeRoom,
+  type FakeRoomOptions,
+  type RecordedTranscription,
+} from './fake-room.js';
 export * from './fakes/index.js';
 export { type FileFault, type FileRequest, FileServer } from './file-server.js';
 export * from './livekit/index.js';

@@ -5,7 +5,7 @@ import { Future } from '../../utils/future.js';
 import type { AudioOutput, AudioOutputEvents, PlaybackFinished } from '../io.js';
 import { type Clock, realClock } from './clock.js';
 import { type ConversationRecorder, clamp16 } from './recorder.js';
-import { type Segment, SegmentQueue } from './segments.js';
+import { PlayoutLedger, type Segment, SegmentQueue } from './segments.js';
 
 export interface RecordingAudioOutputOptions {
   /** Rate of the output, in Hz (default 24000); frames at other rates are resampled. */
@@ -21,9 +21,6 @@ export interface RecordingAudioOutputOptions {
   /** Fade of `pause()`, `resume()`, `clearBuffer()` and volume changes (default 20 ms). */
   fadeMs?: number;
 }
-
-/** Playout results kept for `waitForPlayout` after a segment finished. */
-const FINISHED_KEPT = 64;
 
 /**
  * A mono AudioOutput whose playhead is the clock: buffered audio "plays" as
@@ -46,7 +43,7 @@ export class RecordingAudioOutput implements AudioOutput {
   readonly #fadeSamples: number;
   readonly #queue = new SegmentQueue();
   readonly #events = new TypedEventEmitter<AudioOutputEvents>();
-  readonly #finished = new Map<string, PlaybackFinished>();
+  readonly #ledger = new PlayoutLedger((result) => this.#events.emit('playback_finished', result));
   #converter: AudioConverter | undefined;
   #nextId = 1;
   #lastFlushed: string | undefined;
@@ -172,30 +169,7 @@ export class RecordingAudioOutput implements AudioOutput {
   }
 
   waitForPlayout(segmentId?: string, signal?: AbortSignal): Promise<PlaybackFinished> {
-    const id = segmentId ?? this.#lastFlushed;
-    if (id === undefined || id === '') {
-      return Promise.resolve({ segmentId: '', playbackPosition: 0, interrupted: false });
-    }
-    const finished = this.#finished.get(id);
-    if (finished) return Promise.resolve(finished);
-    const segment = this.#queue.find(id);
-    if (!segment) return Promise.reject(new Error(`no audio segment "${id}" on this output`));
-    if (!signal) return segment.done.promise;
-    if (signal.aborted) return Promise.reject(signal.reason);
-    return new Promise((resolve, reject) => {
-      const onAbort = () => reject(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-      segment.done.promise.then(
-        (result) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(result);
-        },
-        (error: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(error);
-        },
-      );
-    });
+    return this.#ledger.wait(segmentId ?? this.#lastFlushed, this.#queue, signal);
   }
 
   /** Stops the playhead; what was not played finishes as interrupted. Idempotent. */
@@ -330,17 +304,7 @@ export class RecordingAudioOutput implements AudioOutput {
   }
 
   #finish(segment: Segment, interrupted: boolean): void {
-    const result: PlaybackFinished = {
-      segmentId: segment.id,
-      playbackPosition: segment.played / this.sampleRate,
-      interrupted,
-    };
-    if (!segment.done.resolve(result)) return;
-    this.#finished.set(segment.id, result);
-    if (this.#finished.size > FINISHED_KEPT) {
-      this.#finished.delete(this.#finished.keys().next().value as string);
-    }
-    this.#events.emit('playback_finished', result);
+    this.#ledger.finish(segment, this.sampleRate, interrupted);
   }
 
   /** Lets waiting producers go on once the buffer has room (or nothing will ever play). */

@@ -30,6 +30,11 @@ export class SegmentQueue {
     return this.#segments[0];
   }
 
+  /** In play order. */
+  get segments(): readonly Segment[] {
+    return this.#segments;
+  }
+
   get open(): Segment | undefined {
     const last = this.#segments.at(-1);
     return last && !last.flushed ? last : undefined;
@@ -78,13 +83,25 @@ export class SegmentQueue {
     return cleared;
   }
 
-  /** Up to `count` samples from the playhead on, across segments, without consuming them. */
-  peek(count: number): Int16Array {
-    const out = new Int16Array(Math.min(count, this.#buffered));
+  /**
+   * Up to `count` samples from `skip` samples past the playhead on, across
+   * segments, without consuming them.
+   */
+  peek(count: number, skip = 0): Int16Array {
+    const out = new Int16Array(Math.max(0, Math.min(count, this.#buffered - skip)));
     let filled = 0;
+    let toSkip = skip;
     for (const segment of this.#segments) {
       let offset = segment.offset;
       for (const chunk of segment.chunks) {
+        const available = chunk.length - offset;
+        if (toSkip >= available) {
+          toSkip -= available;
+          offset = 0;
+          continue;
+        }
+        offset += toSkip;
+        toSkip = 0;
         const part = chunk.subarray(offset, offset + out.length - filled);
         out.set(part, filled);
         filled += part.length;
@@ -114,5 +131,66 @@ export class SegmentQueue {
     segment.played += out.length;
     this.#buffered -= out.length;
     return out;
+  }
+}
+
+/** Playout results kept for `waitForPlayout` after a segment finished. */
+const FINISHED_KEPT = 64;
+
+/**
+ * How segments ended: settles each segment's `done` once, remembers the last
+ * results for late `waitForPlayout` calls, and reports each to `onFinished`.
+ */
+export class PlayoutLedger {
+  readonly #finished = new Map<string, PlaybackFinished>();
+  readonly #onFinished: (result: PlaybackFinished) => void;
+
+  constructor(onFinished: (result: PlaybackFinished) => void) {
+    this.#onFinished = onFinished;
+  }
+
+  finish(segment: Segment, sampleRate: number, interrupted: boolean): void {
+    const result: PlaybackFinished = {
+      segmentId: segment.id,
+      playbackPosition: segment.played / sampleRate,
+      interrupted,
+    };
+    if (!segment.done.resolve(result)) return;
+    this.#finished.set(segment.id, result);
+    if (this.#finished.size > FINISHED_KEPT) {
+      this.#finished.delete(this.#finished.keys().next().value as string);
+    }
+    this.#onFinished(result);
+  }
+
+  /** The `waitForPlayout` of an output: `id` undefined or '' means nothing was flushed. */
+  wait(
+    id: string | undefined,
+    queue: SegmentQueue,
+    signal?: AbortSignal,
+  ): Promise<PlaybackFinished> {
+    if (id === undefined || id === '') {
+      return Promise.resolve({ segmentId: '', playbackPosition: 0, interrupted: false });
+    }
+    const finished = this.#finished.get(id);
+    if (finished) return Promise.resolve(finished);
+    const segment = queue.find(id);
+    if (!segment) return Promise.reject(new Error(`no audio segment "${id}" on this output`));
+    if (!signal) return segment.done.promise;
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      segment.done.promise.then(
+        (result) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(result);
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(error);
+        },
+      );
+    });
   }
 }

@@ -1,7 +1,21 @@
-// CONTRACT for issue 12 (agreed before implementation; owner: room-out).
-import type { AudioFrame } from '@livekit/rtc-node';
+import {
+  type AudioFrame,
+  AudioSource,
+  AudioFrame as Frame,
+  LocalAudioTrack,
+  TrackPublishOptions,
+  TrackSource,
+} from '@livekit/rtc-node';
+import { AudioConverter } from '../../audio/converter.js';
+import { log } from '../../log.js';
+import { withDeadline } from '../../utils/deadline.js';
+import { type Listener, TypedEventEmitter } from '../../utils/emitter.js';
+import { Future } from '../../utils/future.js';
+import { clamp16 } from '../io/recorder.js';
+import { PlayoutLedger, type Segment, SegmentQueue } from '../io/segments.js';
 import type { AudioOutput, AudioOutputEvents, PlaybackFinished } from '../io.js';
-import type { RoomSurface } from './surface.js';
+import { SourceTimeline } from './output-timeline.js';
+import type { RoomLocalParticipant, RoomLocalPublication, RoomSurface } from './surface.js';
 
 export interface RoomAudioOutputOptions {
   /** Rate of the published track (default 24000); frames at other rates are resampled. */
@@ -14,76 +28,488 @@ export interface RoomAudioOutputOptions {
   fadeMs?: number;
   /** Name of the published track (default 'agent-voice'). */
   trackName?: string;
-  /** Deadline for publishing the track (default 10 s). */
+  /** Deadline for publishing the track, and for unpublishing it on close (default 10 s). */
   publishTimeoutMs?: number;
   /**
    * The first audio waits for a remote subscriber at most this long, so the
    * greeting is not spoken to nobody (default 10 s); then it plays anyway.
+   * The wait starts with the first captured frame.
    */
   subscriberTimeoutMs?: number;
+}
+
+/** The native source plays in 10 ms ticks: frames of that size keep the model close to it. */
+const FRAME_MS = 10;
+/** Deadline for a frame already handed to the source before the source is closed. */
+const CAPTURE_SETTLE_MS = 1000;
+
+interface Parts {
+  room: RoomSurface;
+  participant: RoomLocalParticipant;
+  source: AudioSource;
+  track: LocalAudioTrack;
+  publication: RoomLocalPublication;
+  trackName: string;
+  publishTimeoutMs: number;
 }
 
 /**
  * The agent's voice in a room: a `LocalAudioTrack` fed by an `AudioSource`
  * with a small queue, with the playout tracking the AudioOutput contract
  * promises (segments, playhead, pause/resume without loss, clear with a fade).
+ *
+ * Unplayed audio stays in a JS `SegmentQueue` until our model of the source's
+ * queue (`SourceTimeline`) says it played, so a pause or clear can clear the
+ * source and take back what it still held: the pause's fade-out is a faded
+ * copy of the audio right after the playhead, and `resume()` hands that same
+ * audio again, from the sample where the playhead stopped.
  */
 export class RoomAudioOutput implements AudioOutput {
   readonly sampleRate: number = 24000;
   readonly numChannels = 1;
   readonly canPause = true;
+  readonly #parts: Parts;
+  readonly #capacity: number;
+  readonly #queueMs: number;
+  readonly #fadeSamples: number;
+  readonly #frameSamples: number;
+  readonly #subscriberTimeoutMs: number;
+  readonly #queue = new SegmentQueue();
+  readonly #timeline: SourceTimeline;
+  readonly #events = new TypedEventEmitter<AudioOutputEvents>();
+  readonly #ledger = new PlayoutLedger((result) => this.#events.emit('playback_finished', result));
+  #converter: AudioConverter | undefined;
+  #nextId = 1;
+  #lastFlushed: string | undefined;
+  #last: Segment | undefined;
+  /** Samples from the playhead on already handed to the source. */
+  #handed = 0;
+  /** A faded copy of the audio at the playhead when paused or cleared, played first. */
+  #tail: Int16Array | undefined;
+  #tailHanded = 0;
+  #tailPlayed = 0;
+  #paused = false;
+  #fadeIn = 0;
+  #gain = 1;
+  #targetGain = 1;
+  /** Playing waits for the first subscriber (or its deadline). */
+  #gateOpen = false;
+  #gateTimer: ReturnType<typeof setTimeout> | undefined;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The frame being handed: rtc-node's `captureFrame` is asynchronous; one at a time keeps order. */
+  #capturing: Promise<void> | undefined;
+  /** The queue was cleared while a frame was being handed: clear again once it landed. */
+  #clearAgain = false;
+  #waiters: (() => void)[] = [];
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  private constructor(parts: Parts, options: RoomAudioOutputOptions) {
+    this.#parts = parts;
+    this.sampleRate = parts.source.sampleRate;
+    this.#timeline = new SourceTimeline(this.sampleRate);
+    this.#queueMs = options.queueSizeMs ?? 200;
+    this.#capacity = Math.round(((options.bufferMs ?? 1000) * this.sampleRate) / 1000);
+    this.#fadeSamples = Math.max(1, Math.round(((options.fadeMs ?? 20) * this.sampleRate) / 1000));
+    this.#frameSamples = Math.round((FRAME_MS * this.sampleRate) / 1000);
+    this.#subscriberTimeoutMs = options.subscriberTimeoutMs ?? 10_000;
+    parts.publication.waitForSubscription().then(
+      () => this.#openGate(),
+      (error: unknown) => {
+        log().warn({ err: error }, 'waiting for a subscriber to the agent track failed');
+        this.#openGate();
+      },
+    );
+  }
 
   /** Publishes the track on `room.localParticipant` (the room must be connected). */
   static async publish(
-    _room: RoomSurface,
-    _options: RoomAudioOutputOptions = {},
+    room: RoomSurface,
+    options: RoomAudioOutputOptions = {},
   ): Promise<RoomAudioOutput> {
-    throw new Error('not implemented');
+    const participant = room.localParticipant;
+    if (!room.isConnected || !participant) {
+      throw new Error(
+        "cannot publish the agent's audio: the room is not connected (connect it before creating the output)",
+      );
+    }
+    const trackName = options.trackName ?? 'agent-voice';
+    const timeoutMs = options.publishTimeoutMs ?? 10_000;
+    const source = new AudioSource(options.sampleRate ?? 24_000, 1, options.queueSizeMs ?? 200);
+    const track = LocalAudioTrack.createAudioTrack(trackName, source);
+    const publishing = participant.publishTrack(
+      track,
+      new TrackPublishOptions({ source: TrackSource.SOURCE_MICROPHONE }),
+    );
+    let publication: RoomLocalPublication;
+    try {
+      publication = await withDeadline(
+        publishing,
+        timeoutMs,
+        `publishing the agent's audio track "${trackName}" took longer than ${timeoutMs} ms: ` +
+          'check the connection to the LiveKit server and that the agent may publish (canPublish in its token), or raise publishTimeoutMs',
+      );
+    } catch (error) {
+      // Published after all, too late: take it back so nobody hears a track without an owner.
+      publishing.then(
+        (late) => {
+          if (late.sid) participant.unpublishTrack(late.sid).catch(() => {});
+        },
+        () => {},
+      );
+      await track.close().catch(() => {});
+      if (error instanceof Error && error.name === 'DeadlineError') throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(
+        `publishing the agent's audio track "${trackName}" failed: ${reason} ` +
+          '(check that the agent may publish audio: canPublish and canPublishSources in its token)',
+        { cause: error },
+      );
+    }
+    return new RoomAudioOutput(
+      { room, participant, source, track, publication, trackName, publishTimeoutMs: timeoutMs },
+      options,
+    );
   }
 
   /** Sid of the published track (for transcriptions). */
   get trackSid(): string | undefined {
-    throw new Error('not implemented');
+    return this.#parts.publication.sid;
   }
 
-  captureFrame(_frame: AudioFrame): Promise<void> {
-    throw new Error('not implemented');
-  }
-  flush(): string {
-    throw new Error('not implemented');
-  }
-  clearBuffer(): void {
-    throw new Error('not implemented');
-  }
-  pause(): void {
-    throw new Error('not implemented');
-  }
-  resume(): void {
-    throw new Error('not implemented');
-  }
-  setVolume(_gain: number): void {
-    throw new Error('not implemented');
-  }
-  waitForPlayout(_segmentId?: string, _signal?: AbortSignal): Promise<PlaybackFinished> {
-    throw new Error('not implemented');
-  }
-  get playedSeconds(): number {
-    throw new Error('not implemented');
-  }
   on<E extends keyof AudioOutputEvents>(
-    _event: E,
-    _listener: (payload: AudioOutputEvents[E]) => void,
+    event: E,
+    listener: (payload: AudioOutputEvents[E]) => void,
   ): this {
-    throw new Error('not implemented');
+    this.#events.on(event, listener as Listener<AudioOutputEvents[E]>);
+    return this;
   }
+
   off<E extends keyof AudioOutputEvents>(
-    _event: E,
-    _listener: (payload: AudioOutputEvents[E]) => void,
+    event: E,
+    listener: (payload: AudioOutputEvents[E]) => void,
   ): this {
-    throw new Error('not implemented');
+    this.#events.off(event, listener as Listener<AudioOutputEvents[E]>);
+    return this;
   }
-  /** Stops playing, unpublishes the track (bounded), closes the source. */
-  async close(): Promise<void> {
-    throw new Error('not implemented');
+
+  get playedSeconds(): number {
+    this.#advance();
+    return (this.#last?.played ?? 0) / this.sampleRate;
+  }
+
+  /** True between `pause()` and `resume()`. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  async captureFrame(frame: AudioFrame): Promise<void> {
+    if (this.#closed) throw new Error('the audio output is closed: stop sending it frames');
+    const open = this.#queue.open ?? this.#openSegment();
+    for (const samples of this.#convert(frame)) this.#queue.append(open, samples);
+    this.#startGateTimer();
+    this.#tick();
+    if (this.#heldInJs() <= this.#capacity) return;
+    await new Promise<void>((resolve) => this.#waiters.push(resolve));
+  }
+
+  flush(): string {
+    const open = this.#queue.open;
+    if (!open) return '';
+    if (this.#converter) {
+      for (const frame of this.#converter.flush()) this.#queue.append(open, frame.data);
+    }
+    this.#queue.close(open);
+    this.#lastFlushed = open.id;
+    this.#finishPlayedHeads();
+    this.#tick();
+    return open.id;
+  }
+
+  clearBuffer(): void {
+    if (this.#closed) return;
+    this.#takeBack();
+    if (!this.#paused) this.#startTail();
+    const cleared = this.#queue.clear();
+    this.#converter?.close();
+    this.#converter = undefined;
+    this.#paused = false;
+    this.#fadeIn = 0;
+    for (const segment of cleared) this.#ledger.finish(segment, this.sampleRate, true);
+    this.#release();
+    this.#tick();
+  }
+
+  pause(): void {
+    if (this.#paused || this.#closed) return;
+    this.#takeBack();
+    this.#startTail();
+    this.#paused = true;
+    this.#tick();
+  }
+
+  resume(): void {
+    if (!this.#paused || this.#closed) return;
+    // The rest of the pause's fade-out is taken back too and mixed under the fade-in.
+    this.#takeBack();
+    this.#paused = false;
+    this.#fadeIn = this.#fadeSamples;
+    this.#tick();
+  }
+
+  setVolume(gain: number): void {
+    this.#targetGain = Math.min(1, Math.max(0, gain));
+  }
+
+  waitForPlayout(segmentId?: string, signal?: AbortSignal): Promise<PlaybackFinished> {
+    return this.#ledger.wait(segmentId ?? this.#lastFlushed, this.#queue, signal);
+  }
+
+  /** Stops playing, unpublishes the track (bounded), closes the source. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#advance();
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    clearTimeout(this.#gateTimer);
+    this.#converter?.close();
+    for (const segment of this.#queue.clear()) this.#ledger.finish(segment, this.sampleRate, true);
+    this.#release();
+    const { participant, publication, source, track, trackName, publishTimeoutMs } = this.#parts;
+    if (this.#capturing) {
+      await withDeadline(this.#capturing, CAPTURE_SETTLE_MS, 'capture did not settle').catch(
+        () => {},
+      );
+    }
+    source.clearQueue();
+    if (publication.sid && this.#parts.room.isConnected) {
+      try {
+        await withDeadline(
+          participant.unpublishTrack(publication.sid),
+          publishTimeoutMs,
+          `unpublishing took longer than ${publishTimeoutMs} ms`,
+        );
+      } catch (error) {
+        log().warn({ err: error, trackName }, "unpublishing the agent's audio track failed");
+      }
+    }
+    await track.close().catch((error: unknown) => {
+      log().warn({ err: error, trackName }, "closing the agent's audio track failed");
+    });
+  }
+
+  #openSegment(): Segment {
+    const segment = this.#queue.openSegment(`seg_${this.#nextId++}`, new Future());
+    this.#last = segment;
+    return segment;
+  }
+
+  #convert(frame: AudioFrame): Int16Array[] {
+    if (frame.sampleRate === this.sampleRate && frame.channels === 1) {
+      return [frame.data.subarray(0, frame.samplesPerChannel)];
+    }
+    this.#converter ??= new AudioConverter({ sampleRate: this.sampleRate, numChannels: 1 });
+    return this.#converter.push(frame).map((converted) => converted.data);
+  }
+
+  #heldInJs(): number {
+    return this.#queue.buffered - this.#handed;
+  }
+
+  #startGateTimer(): void {
+    if (this.#gateOpen || this.#gateTimer !== undefined) return;
+    this.#gateTimer = setTimeout(() => {
+      log().warn(
+        { trackName: this.#parts.trackName, waitedMs: this.#subscriberTimeoutMs },
+        'nobody subscribed to the agent track in time: playing anyway',
+      );
+      this.#openGate();
+    }, this.#subscriberTimeoutMs);
+  }
+
+  #openGate(): void {
+    if (this.#gateOpen) return;
+    this.#gateOpen = true;
+    clearTimeout(this.#gateTimer);
+    this.#tick();
+  }
+
+  /** Clears the source and takes back all it held: the playhead stays where it is. */
+  #takeBack(): void {
+    this.#advance();
+    const now = performance.now();
+    if (!this.#timeline.empty || this.#capturing) {
+      this.#parts.source.clearQueue();
+      this.#clearAgain = this.#capturing !== undefined;
+    }
+    this.#timeline.clear(now);
+    this.#handed = 0;
+    this.#tailHanded = this.#tailPlayed;
+  }
+
+  /** Copies the next fade's worth of audio at the playhead, ramped down, over what is left of a tail. */
+  #startTail(): void {
+    const ahead = this.#queue.peek(this.#fadeSamples);
+    const old = this.#tail?.subarray(this.#tailPlayed);
+    const tail = new Int16Array(Math.max(ahead.length, old?.length ?? 0));
+    for (let i = 0; i < ahead.length; i++) {
+      tail[i] = Math.round(ahead[i]! * this.#gain * (1 - (i + 1) / this.#fadeSamples));
+    }
+    if (old) for (let i = 0; i < old.length; i++) tail[i] = clamp16(tail[i]! + old[i]!);
+    this.#tail = tail.length > 0 ? tail : undefined;
+    this.#tailHanded = 0;
+    this.#tailPlayed = 0;
+  }
+
+  /** Moves the playhead to now: emits playback_started/finished, releases producers. */
+  #advance(): void {
+    if (this.#closed) return;
+    const played = this.#timeline.advance(performance.now());
+    const events: (() => void)[] = [];
+    for (const { segment, samples, at } of played.segments) {
+      if (!segment.started) {
+        segment.started = true;
+        events.push(() => this.#events.emit('playback_started', { segmentId: segment.id, at }));
+      }
+      this.#queue.take(segment, samples);
+      this.#handed -= samples;
+    }
+    if (this.#tail) {
+      this.#tailPlayed += played.tailSamples;
+      if (this.#tailPlayed >= this.#tail.length) this.#tail = undefined;
+    }
+    for (const emit of events) emit();
+    this.#finishPlayedHeads();
+    this.#release();
+  }
+
+  /** Finishes the flushed segments at the head whose every sample has played. */
+  #finishPlayedHeads(): void {
+    for (;;) {
+      const head = this.#queue.head;
+      if (!head || !head.flushed || head.buffered > 0) return;
+      this.#queue.shift();
+      this.#ledger.finish(head, this.sampleRate, false);
+    }
+  }
+
+  /** Advances the playhead, hands the source what fits, and sets the timer for what is next. */
+  #tick(): void {
+    if (this.#closed) return;
+    this.#advance();
+    if (this.#closed) return;
+    this.#feed();
+    this.#schedule();
+  }
+
+  #canHand(): boolean {
+    const tailLeft = this.#tail ? this.#tail.length - this.#tailHanded : 0;
+    const audio = !this.#paused && this.#gateOpen && this.#heldInJs() > 0;
+    return tailLeft > 0 || audio;
+  }
+
+  #feed(): void {
+    if (this.#capturing || !this.#canHand()) return;
+    const now = performance.now();
+    if (this.#timeline.queuedMs(now) > this.#queueMs - 2 * FRAME_MS) return;
+    const frame = this.#nextFrame(now);
+    this.#capturing = this.#parts.source.captureFrame(frame).then(
+      () => this.#captured(),
+      (error: unknown) => {
+        if (!this.#closed) log().warn({ err: error }, 'the agent audio source refused a frame');
+        this.#captured();
+      },
+    );
+  }
+
+  #captured(): void {
+    this.#capturing = undefined;
+    if (this.#clearAgain && !this.#closed) {
+      // That frame may have reached the source after the clear: clear again before going on.
+      this.#clearAgain = false;
+      this.#parts.source.clearQueue();
+      this.#timeline.clear(performance.now());
+    }
+    this.#tick();
+  }
+
+  /** The next frame: the head's audio (gain, fade-in) with the tail mixed in; recorded on the timeline. */
+  #nextFrame(now: number): Frame {
+    let segment: Segment | undefined;
+    let segmentPart: Int16Array = new Int16Array(0);
+    if (!this.#paused && this.#gateOpen) {
+      let skip = this.#handed;
+      for (const candidate of this.#queue.segments) {
+        if (skip < candidate.buffered) {
+          segment = candidate;
+          segmentPart = this.#queue.peek(
+            Math.min(this.#frameSamples, candidate.buffered - skip),
+            this.#handed,
+          );
+          break;
+        }
+        skip -= candidate.buffered;
+      }
+    }
+    const tail = this.#tail;
+    const tailCount = tail
+      ? Math.min(
+          this.#frameSamples,
+          tail.length - this.#tailHanded,
+          segment ? segmentPart.length : Infinity,
+        )
+      : 0;
+    const out = new Int16Array(Math.max(segmentPart.length, tailCount));
+    for (let i = 0; i < segmentPart.length; i++) out[i] = this.#shape(segmentPart[i]!);
+    if (tail) {
+      for (let i = 0; i < tailCount; i++) out[i] = clamp16(out[i]! + tail[this.#tailHanded + i]!);
+    }
+    this.#timeline.hand(now, segment, segmentPart.length, tailCount);
+    this.#handed += segmentPart.length;
+    this.#tailHanded += tailCount;
+    return new Frame(out, this.sampleRate, 1, out.length);
+  }
+
+  /** Applies the volume (ramped, no zipper noise) and a resume's fade-in to one sample. */
+  #shape(sample: number): number {
+    if (this.#gain !== this.#targetGain) {
+      const step = 1 / this.#fadeSamples;
+      this.#gain =
+        this.#gain < this.#targetGain
+          ? Math.min(this.#targetGain, this.#gain + step)
+          : Math.max(this.#targetGain, this.#gain - step);
+    }
+    let value = sample * this.#gain;
+    if (this.#fadeIn > 0) {
+      value *= 1 - this.#fadeIn / this.#fadeSamples;
+      this.#fadeIn--;
+    }
+    return clamp16(Math.round(value));
+  }
+
+  /** Wakes at the next frame boundary (events, room in the source), or not at all when idle. */
+  #schedule(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const now = performance.now();
+    let wake = this.#timeline.nextBoundary(now);
+    if (!this.#capturing && this.#canHand()) {
+      const roomAt = now + this.#timeline.queuedMs(now) - (this.#queueMs - 2 * FRAME_MS);
+      wake = wake === undefined ? roomAt : Math.min(wake, roomAt);
+    }
+    if (wake === undefined) return;
+    this.#timer = setTimeout(() => this.#tick(), Math.max(1, Math.ceil(wake - now)));
+  }
+
+  /** Lets waiting producers go on once the buffer has room (or nothing will ever play). */
+  #release(): void {
+    if (!this.#closed && this.#heldInJs() > this.#capacity) return;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const resolve of waiters) resolve();
   }
 }

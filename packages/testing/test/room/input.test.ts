@@ -1,0 +1,165 @@
+import { voice } from '@agents/core';
+import { FakeRoom, scaledMs } from '@agents/testing';
+import { type AudioFrame, DisconnectReason, TrackSource } from '@livekit/rtc-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import { nextEvent, readUntil, rms, tone } from './fake-room-helpers.js';
+
+const RATE = 16000;
+const loud = (f: AudioFrame) => rms(f) > 4000;
+const soft = (f: AudioFrame) => rms(f) > 1000 && rms(f) < 3000;
+const silent = (f: AudioFrame) => f.data.every((s) => s === 0);
+
+let room: FakeRoom | undefined;
+let input: voice.RoomAudioInput | undefined;
+afterEach(async () => {
+  await input?.close();
+  await room?.dispose();
+  input = undefined;
+  room = undefined;
+});
+
+function setUp(options: ConstructorParameters<typeof FakeRoom>[0] = {}, queueMs?: number) {
+  room = new FakeRoom(options);
+  input = new voice.RoomAudioInput(room, { sampleRate: RATE, frameSizeMs: 20, queueMs });
+  return { room, input, frames: input[Symbol.asyncIterator]() };
+}
+
+/** Reads until `count` silent frames in a row (the tail, or a source run dry). */
+function readSilence(frames: AsyncIterator<AudioFrame>, count = 25) {
+  let run = 0;
+  return readUntil(frames, (f) => {
+    run = silent(f) ? run + 1 : 0;
+    return run >= count;
+  });
+}
+
+describe('RoomAudioInput', () => {
+  it("reads the participant's microphone at the pipeline's rate, subscribing when needed", async () => {
+    const { room, input, frames } = setUp({ autoSubscribe: false });
+    input.setParticipant('alice');
+    const mic = room.join('alice').publishMicrophone();
+    await nextEvent(room, 'trackSubscribed');
+    expect(input.trackSid).toBe(mic.publication.sid);
+    void mic.play(tone(2, 48000, 8000));
+    const read = await readUntil(frames, loud);
+    expect(read.at(-1)?.sampleRate).toBe(RATE);
+    expect(read.at(-1)?.samplesPerChannel).toBe(RATE / 50);
+  });
+
+  it('prefers the MICROPHONE track over another audio track published first', async () => {
+    const { room, input, frames } = setUp();
+    const alice = room.join('alice');
+    const other = alice.publishMicrophone({ source: TrackSource.SOURCE_SCREENSHARE_AUDIO });
+    const mic = alice.publishMicrophone();
+    input.setParticipant('alice');
+    expect(input.trackSid).toBe(mic.publication.sid);
+    void other.play(tone(2, 48000, 2000));
+    void mic.play(tone(2, 48000, 8000));
+    await readUntil(frames, loud);
+  });
+
+  it('follows unpublish and republish: a silence tail, then the new track, the iterator never ending', async () => {
+    const { room, input, frames } = setUp();
+    input.setParticipant('alice');
+    const alice = room.join('alice');
+    const first = alice.publishMicrophone();
+    const stopFirst = new AbortController();
+    void first.play(tone(5, 48000, 8000), { signal: stopFirst.signal });
+    await readUntil(frames, loud);
+    stopFirst.abort();
+    await first.unpublish();
+    expect(input.trackSid).toBeUndefined();
+    // Without the tail nothing more would come: the track is gone.
+    await readSilence(frames);
+    const second = alice.publishMicrophone();
+    void second.play(tone(2, 48000, 2500));
+    await readUntil(frames, soft);
+    expect(input.trackSid).toBe(second.publication.sid);
+  });
+
+  it('mute yields the tail and stops reading; unmute reads again', async () => {
+    const { room, input, frames } = setUp();
+    input.setParticipant('alice');
+    const mic = room.join('alice').publishMicrophone();
+    void mic.play(tone(6, 48000, 8000));
+    await readUntil(frames, loud);
+    mic.mute();
+    // While muted the stream is not read: only the tail comes (a stream would give loud audio or its silence).
+    await readSilence(frames);
+    mic.unmute();
+    await readUntil(frames, loud);
+  });
+
+  it('the participant leaving gives the tail; another participant is heard after setParticipant', async () => {
+    const { room, input, frames } = setUp();
+    input.setParticipant('alice');
+    const alice = room.join('alice');
+    const bob = room.join('bob');
+    void alice.publishMicrophone().play(tone(6, 48000, 8000));
+    void bob.publishMicrophone().play(tone(6, 48000, 2500));
+    await readUntil(frames, loud);
+    alice.leave(DisconnectReason.CLIENT_INITIATED);
+    await readSilence(frames);
+    input.setParticipant('bob');
+    await readUntil(frames, soft);
+  });
+
+  it.each(['media', 'full'] as const)('audio flows again after a %s reconnect', async (mode) => {
+    const { room, input, frames } = setUp();
+    input.setParticipant('alice');
+    const mic = room.join('alice').publishMicrophone();
+    void mic.play(tone(8, 48000, 8000));
+    await readUntil(frames, loud);
+    await room.simulateReconnect(mode);
+    await readSilence(frames);
+    await readUntil(frames, loud);
+    expect(input.trackSid).toBe(mic.publication.sid);
+  });
+
+  it('on overflow drops the oldest frames and counts them', async () => {
+    // 200 ms of queue: 10 frames of 20 ms.
+    const { room, input, frames } = setUp({}, 200);
+    input.setParticipant('alice');
+    const mic = room.join('alice').publishMicrophone();
+    const pcm = new Int16Array(3 * 48000);
+    pcm.set(tone(1, 48000, 2000));
+    pcm.set(tone(2, 48000, 8000), 48000);
+    void mic.play(pcm);
+    // Nobody reads until 1.4 s of audio went past the 10 queued frames: the soft first second is gone.
+    const deadline = performance.now() + scaledMs(10_000);
+    while (input.droppedFrames < 70 && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(input.droppedFrames).toBeGreaterThanOrEqual(70);
+    const queued: AudioFrame[] = [];
+    for (let i = 0; i < 10; i++) {
+      const next = await frames.next();
+      if (!next.done) queued.push(next.value);
+    }
+    expect(queued.map((f) => (loud(f) ? 'loud' : 'soft-or-silent'))).toEqual(
+      Array(10).fill('loud'),
+    );
+  });
+
+  it('close ends the iterator, detaches from the room and leaves nothing running', async () => {
+    const before = process.getActiveResourcesInfo().length;
+    const { room, input, frames } = setUp();
+    input.setParticipant('alice');
+    const mic = room.join('alice').publishMicrophone();
+    void mic.play(tone(1, 48000, 8000));
+    await readUntil(frames, loud);
+    const pending = (async () => {
+      for (;;) if ((await frames.next()).done) return 'ended';
+    })();
+    await input.close();
+    expect(await pending).toBe('ended');
+    // The FakeRoom has no listeners of its own: every one left was the input's.
+    expect(room.eventNames()).toEqual([]);
+    await room.dispose();
+    const deadline = performance.now() + scaledMs(2000);
+    while (process.getActiveResourcesInfo().length > before && performance.now() < deadline) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(process.getActiveResourcesInfo().length).toBeLessThanOrEqual(before);
+  });
+});
