@@ -1,4 +1,5 @@
 import type { VoiceAssistantEvents, VoicePipelineMetrics } from '../voice/assistant-types.js';
+import type { HeardWordEvent } from './console-transcript.js';
 
 type EventName = keyof VoiceAssistantEvents;
 
@@ -11,7 +12,13 @@ export class ConsolePrinter {
   readonly #json: boolean;
   readonly #write: (line: string) => void;
   readonly #timeline: (at: number) => number;
+  /** Writes part of a line; without it (a line-based `write`) an agent line is printed whole at its end. */
+  readonly #stream: ((chunk: string) => void) | undefined;
   readonly #metrics: VoicePipelineMetrics[] = [];
+  /** An agent line is being written word by word (no newline yet). */
+  #agentLineOpen = false;
+  /** Words of the current agent segment were already printed: its committed text is not printed again. */
+  #agentShown = false;
 
   /** `timeline` turns a clock time (ms) into seconds on the audio timeline. */
   constructor(options: {
@@ -21,7 +28,56 @@ export class ConsolePrinter {
   }) {
     this.#json = options.json;
     this.#timeline = options.timeline;
-    this.#write = options.write ?? ((line) => void process.stdout.write(`${line}\n`));
+    const stream = (chunk: string) => void process.stdout.write(chunk);
+    this.#stream = options.write ? undefined : stream;
+    this.#write = options.write ?? ((line) => stream(`${line}\n`));
+  }
+
+  /**
+   * A word of the agent as it is heard (`start`, `end`: seconds on the
+   * timeline). Readable: appended to the agent's line; JSON: one
+   * `agent_transcript` event, `final: false`.
+   */
+  agentWord(word: HeardWordEvent, first: boolean): void {
+    if (this.#json) {
+      this.#line(
+        JSON.stringify({
+          type: 'agent_transcript',
+          t: round(word.start),
+          end: round(word.end),
+          text: word.text,
+          final: false,
+        }),
+      );
+      return;
+    }
+    if (!this.#stream) return;
+    if (this.#agentLineOpen) this.#stream(` ${word.text}`);
+    else {
+      // A line printed in between ended the open one: the segment goes on on a new line.
+      this.#stream(`${stamp(word.start)} agent: ${first ? '' : '… '}${word.text}`);
+      this.#agentLineOpen = true;
+    }
+  }
+
+  /** The agent's segment ended (heard whole or cut off): JSON `agent_transcript`, `final: true`. */
+  agentSegmentEnd(words: HeardWordEvent[]): void {
+    const text = words.map((w) => w.text).join(' ');
+    this.#agentShown = true;
+    if (this.#json) {
+      this.#line(
+        JSON.stringify({
+          type: 'agent_transcript',
+          t: round(words.at(-1)!.end),
+          start: round(words[0]!.start),
+          text,
+          final: true,
+        }),
+      );
+      return;
+    }
+    if (this.#stream) this.#closeAgentLine();
+    else this.#write(`${stamp(words[0]!.start)} agent: ${text}`);
   }
 
   /** One event of the assistant, at `t` seconds on the timeline. */
@@ -29,22 +85,40 @@ export class ConsolePrinter {
     if (name === 'metrics_collected') this.#metrics.push(payload as VoicePipelineMetrics);
     if (this.#json) {
       const fields = jsonPayload(name, payload, this.#timeline);
-      this.#write(JSON.stringify({ type: name, t: round(t), ...fields }));
+      this.#line(JSON.stringify({ type: name, t: round(t), ...fields }));
+      return;
+    }
+    if (name === 'agent_speech_committed' && this.#agentShown) {
+      // Its words were printed as they were heard.
+      this.#agentShown = false;
       return;
     }
     const line = describe(name, payload);
-    if (line !== undefined) this.#write(`[${t.toFixed(2).padStart(6)}s] ${line}`);
+    if (line !== undefined) this.#line(`${stamp(t)} ${line}`);
   }
 
   /** A line of the command's own (start, end, where the recording went). */
   note(type: string, t: number, fields: Record<string, unknown>, text: string): void {
-    if (this.#json) this.#write(JSON.stringify({ type, t: round(t), ...fields }));
-    else this.#write(`[${t.toFixed(2).padStart(6)}s] ${text}`);
+    if (this.#json) this.#line(JSON.stringify({ type, t: round(t), ...fields }));
+    else this.#line(`${stamp(t)} ${text}`);
+  }
+
+  /** A whole line, after ending an agent line still being written. */
+  #line(line: string): void {
+    this.#closeAgentLine();
+    this.#write(line);
+  }
+
+  #closeAgentLine(): void {
+    if (!this.#agentLineOpen) return;
+    this.#agentLineOpen = false;
+    this.#stream?.('\n');
   }
 
   /** The per-turn latency table (nothing in JSON mode: the metrics events carry it). */
   summary(): void {
     if (this.#json) return;
+    this.#closeAgentLine();
     if (this.#metrics.length === 0) {
       this.#write('\nNo agent turns: no latency to report.');
       return;
@@ -69,6 +143,10 @@ export class ConsolePrinter {
     this.#write(format(header));
     for (const row of rows) this.#write(format(row));
   }
+}
+
+function stamp(t: number): string {
+  return `[${t.toFixed(2).padStart(6)}s]`;
 }
 
 function describe<E extends EventName>(

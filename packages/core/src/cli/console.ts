@@ -11,6 +11,7 @@ import { createConsoleIO, type FileIO } from '../voice/io/file-io.js';
 import { ConsoleJobContext } from './console-context.js';
 import { ConsolePrinter, round } from './console-printer.js';
 import { ConversationTracker } from './console-tracker.js';
+import { ConsoleAgentTranscript } from './console-transcript.js';
 
 export interface ConsoleRunOptions {
   /** The agent file (its default export is the agent). */
@@ -58,9 +59,21 @@ const EVENT_NAMES: (keyof VoiceAssistantEvents)[] = [
  */
 export async function runConsole(options: ConsoleRunOptions): Promise<number> {
   checkPaths(options);
-  const io = await createConsoleIO({ input: options.input, output: options.output });
-  const timeline = (at: number) => Math.max(0, io.timelineSeconds(at));
+  // The transcript reads the binding's clock and playhead, which exist once it is made.
+  let binding: FileIO | undefined;
+  const timeline = (at: number) => Math.max(0, binding?.timelineSeconds(at) ?? 0);
   const printer = new ConsolePrinter({ json: options.json, timeline, write: options.write });
+  const agentTranscript = new ConsoleAgentTranscript({
+    printer,
+    playhead: () => binding?.output.playedSeconds ?? 0,
+    now: () => (binding ? timeline(binding.now()) : 0),
+  });
+  const io = await createConsoleIO({
+    input: options.input,
+    output: options.output,
+    agentTranscript,
+  });
+  binding = io;
   const tracker = new ConversationTracker(() => io.now());
   const assistants = new Set<VoiceAssistantLike>();
   const ending = new AbortController();

@@ -1,53 +1,38 @@
 import { voice } from '@agents/core';
-import type { Transcription } from '@livekit/rtc-node';
-import { describe, expect, it } from 'vitest';
-import { scaledMs } from '../../src/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeRoom, scaledMs } from '../../src/index.js';
 
-type Behaviour = 'ok' | 'fail' | 'hang' | 'gate';
+let rooms: FakeRoom[] = [];
+afterEach(async () => {
+  for (const room of rooms) await room.dispose();
+  rooms = [];
+});
 
-/** The part of a room the publisher uses: `localParticipant.publishTranscription`. */
-class TranscriptionRoom {
-  readonly name = 'test-room';
-  isConnected = true;
-  readonly remoteParticipants = new Map();
-  readonly transcriptions: Transcription[] = [];
-  /** Behaviour of the next calls, in order; then 'ok'. */
-  readonly script: Behaviour[] = [];
-  #gates: (() => void)[] = [];
-  readonly localParticipant = {
-    sid: 'PA_agent',
-    identity: 'agent',
-    publishTrack: () => Promise.reject(new Error('unused')),
-    unpublishTrack: () => Promise.resolve(),
-    publishTranscription: (t: Transcription): Promise<void> => {
-      const behaviour = this.script.shift() ?? 'ok';
-      if (behaviour === 'fail') return Promise.reject(new Error('data channel closed'));
-      if (behaviour === 'hang') return new Promise(() => {});
-      this.transcriptions.push(t);
-      if (behaviour === 'gate') return new Promise((resolve) => this.#gates.push(resolve));
-      return Promise.resolve();
-    },
-  };
-  on(): this {
-    return this;
-  }
-  off(): this {
-    return this;
-  }
-  open(): void {
-    for (const open of this.#gates.splice(0)) open();
-  }
-  get surface(): voice.RoomSurface {
-    return this as unknown as voice.RoomSurface;
-  }
-  /** `[id, text, final]` of each call. */
-  get published(): [string, string, boolean][] {
-    return this.transcriptions.map((t) => {
-      expect(t.segments).toHaveLength(1);
-      const s = t.segments[0]!;
-      return [s.id, s.text, s.final];
-    });
-  }
+function fakeRoom(): FakeRoom {
+  const room = new FakeRoom();
+  rooms.push(room);
+  return room;
+}
+
+/** `[id, text, final]` of each call the room accepted (one segment each). */
+function published(room: FakeRoom): [string, string, boolean][] {
+  return room.transcriptions.map(({ transcription }) => {
+    expect(transcription.segments).toHaveLength(1);
+    const s = transcription.segments[0]!;
+    return [s.id, s.text, s.final];
+  });
+}
+
+/** Holds the next call in flight until `publishTimeoutMs` abandons it. */
+async function holdNextCall(
+  room: FakeRoom,
+  publisher: voice.TranscriptionPublisher,
+  first: () => void,
+) {
+  room.failTranscriptions('hang');
+  first();
+  await until('the held call', () => publisher.pending === 0);
+  room.failTranscriptions(0);
 }
 
 class Warnings {
@@ -70,40 +55,42 @@ const agent = { participantIdentity: 'agent', trackSid: 'TR_agent' };
 
 describe('TranscriptionPublisher', () => {
   it('publishes one segment per call, in order, with the wire fields', async () => {
-    const room = new TranscriptionRoom();
-    const publisher = new voice.TranscriptionPublisher(room.surface);
+    const room = fakeRoom();
+    const publisher = new voice.TranscriptionPublisher(room);
     publisher.publish(alice, { id: 'SG_a', text: 'hel', final: false, language: 'en' });
     publisher.publish(agent, { id: 'SG_b', text: 'Hi', final: false });
     publisher.publish(agent, { id: 'SG_c', text: 'Hi there.', final: true });
     await until('3 calls', () => room.transcriptions.length === 3);
-    expect(room.transcriptions[0]).toEqual({
+    expect(room.transcriptions[0]!.transcription).toEqual({
       participantIdentity: 'alice',
       trackSid: 'TR_mic',
       segments: [
         { id: 'SG_a', text: 'hel', startTime: 0n, endTime: 0n, language: 'en', final: false },
       ],
     });
-    expect(room.transcriptions[1]!.participantIdentity).toBe('agent');
-    expect(room.published.map((p) => p[0])).toEqual(['SG_a', 'SG_b', 'SG_c']);
+    expect(room.transcriptions[1]!.transcription.participantIdentity).toBe('agent');
+    expect(published(room).map((p) => p[0])).toEqual(['SG_a', 'SG_b', 'SG_c']);
     await publisher.close();
     expect(publisher.published).toBe(3);
   });
 
   it('replaces a queued state of a segment with its newer state', async () => {
-    const room = new TranscriptionRoom();
-    room.script.push('gate');
-    const publisher = new voice.TranscriptionPublisher(room.surface);
-    publisher.publish(alice, { id: 'SG_1', text: 'one', final: false });
-    await until('the first call', () => room.transcriptions.length === 1);
+    const room = fakeRoom();
+    const publisher = new voice.TranscriptionPublisher(room, {
+      publishTimeoutMs: scaledMs(200),
+      logger: new Warnings().logger,
+    });
+    // The first state is in flight (held, then abandoned) while the next ones queue.
+    await holdNextCall(room, publisher, () =>
+      publisher.publish(alice, { id: 'SG_1', text: 'one', final: false }),
+    );
     publisher.publish(alice, { id: 'SG_1', text: 'one two', final: false });
     publisher.publish(agent, { id: 'SG_2', text: 'Hello', final: false });
     publisher.publish(alice, { id: 'SG_1', text: 'one two three', final: false });
     publisher.publish(alice, { id: 'SG_1', text: 'one, two, three.', final: true });
     expect(publisher.pending).toBe(2);
-    room.open();
-    await publisher.close();
-    expect(room.published).toEqual([
-      ['SG_1', 'one', false],
+    await publisher.close(scaledMs(5000));
+    expect(published(room)).toEqual([
       ['SG_1', 'one, two, three.', true],
       ['SG_2', 'Hello', false],
     ]);
@@ -111,11 +98,15 @@ describe('TranscriptionPublisher', () => {
   });
 
   it('bounds the queue by dropping the oldest interim, never a final', async () => {
-    const room = new TranscriptionRoom();
-    room.script.push('gate');
-    const publisher = new voice.TranscriptionPublisher(room.surface, { maxPending: 3 });
-    publisher.publish(agent, { id: 'SG_0', text: 'blocked', final: false });
-    await until('the first call', () => room.transcriptions.length === 1);
+    const room = fakeRoom();
+    const publisher = new voice.TranscriptionPublisher(room, {
+      maxPending: 3,
+      publishTimeoutMs: scaledMs(200),
+      logger: new Warnings().logger,
+    });
+    await holdNextCall(room, publisher, () =>
+      publisher.publish(agent, { id: 'SG_0', text: 'blocked', final: false }),
+    );
     publisher.publish(agent, { id: 'SG_f1', text: 'First.', final: true });
     publisher.publish(agent, { id: 'SG_i1', text: 'interim one', final: false });
     publisher.publish(agent, { id: 'SG_f2', text: 'Second.', final: true });
@@ -123,9 +114,8 @@ describe('TranscriptionPublisher', () => {
     publisher.publish(agent, { id: 'SG_f3', text: 'Third.', final: true });
     expect(publisher.pending).toBe(3);
     expect(publisher.dropped).toBe(2);
-    room.open();
-    await publisher.close();
-    expect(room.published.slice(1)).toEqual([
+    await publisher.close(scaledMs(5000));
+    expect(published(room)).toEqual([
       ['SG_f1', 'First.', true],
       ['SG_f2', 'Second.', true],
       ['SG_f3', 'Third.', true],
@@ -133,10 +123,10 @@ describe('TranscriptionPublisher', () => {
   });
 
   it('logs a failing publish, rate-limited, and goes on with later segments', async () => {
-    const room = new TranscriptionRoom();
+    const room = fakeRoom();
     const warnings = new Warnings();
-    room.script.push(...Array<Behaviour>(45).fill('fail'));
-    const publisher = new voice.TranscriptionPublisher(room.surface, {
+    room.failTranscriptions(45);
+    const publisher = new voice.TranscriptionPublisher(room, {
       logger: warnings.logger,
       logEvery: 20,
       maxPending: 100,
@@ -145,26 +135,27 @@ describe('TranscriptionPublisher', () => {
       publisher.publish(agent, { id: `SG_x${i}`, text: 'x', final: true });
     publisher.publish(agent, { id: 'SG_after', text: 'Still here.', final: true });
     await until('the segment after the failures', () => room.transcriptions.length === 1);
-    expect(room.published).toEqual([['SG_after', 'Still here.', true]]);
+    expect(published(room)).toEqual([['SG_after', 'Still here.', true]]);
     expect(publisher.failures).toBe(45);
     // The first failure, then the 20th and the 40th.
     expect(warnings.messages).toHaveLength(3);
-    expect(warnings.messages[0]).toMatch(/data channel closed.*the conversation goes on/);
+    expect(warnings.messages[0]).toMatch(/publishTranscription failed.*the conversation goes on/);
     await publisher.close();
   });
 
   it('abandons a hung publish at its deadline and publishes the next', async () => {
-    const room = new TranscriptionRoom();
+    const room = fakeRoom();
     const warnings = new Warnings();
-    room.script.push('hang');
-    const publisher = new voice.TranscriptionPublisher(room.surface, {
+    const publisher = new voice.TranscriptionPublisher(room, {
       publishTimeoutMs: scaledMs(100),
       logger: warnings.logger,
     });
-    publisher.publish(agent, { id: 'SG_hung', text: 'lost', final: true });
+    await holdNextCall(room, publisher, () =>
+      publisher.publish(agent, { id: 'SG_hung', text: 'lost', final: true }),
+    );
     publisher.publish(agent, { id: 'SG_next', text: 'Next.', final: true });
     await until('the next segment', () => room.transcriptions.length === 1);
-    expect(room.published).toEqual([['SG_next', 'Next.', true]]);
+    expect(published(room)).toEqual([['SG_next', 'Next.', true]]);
     expect(publisher.failures).toBe(1);
     expect(publisher.timeouts).toBe(1);
     expect(warnings.messages[0]).toMatch(/did not answer within/);
@@ -172,9 +163,9 @@ describe('TranscriptionPublisher', () => {
   });
 
   it('counts a publish while the room is disconnected as a failure', async () => {
-    const room = new TranscriptionRoom();
-    room.isConnected = false;
-    const publisher = new voice.TranscriptionPublisher(room.surface, {
+    const room = fakeRoom();
+    room.close();
+    const publisher = new voice.TranscriptionPublisher(room, {
       logger: new Warnings().logger,
     });
     publisher.publish(agent, { id: 'SG_1', text: 'x', final: true });
@@ -183,21 +174,21 @@ describe('TranscriptionPublisher', () => {
   });
 
   it('close publishes what is queued, then refuses more', async () => {
-    const room = new TranscriptionRoom();
-    const publisher = new voice.TranscriptionPublisher(room.surface);
+    const room = fakeRoom();
+    const publisher = new voice.TranscriptionPublisher(room);
     publisher.publish(agent, { id: 'SG_1', text: 'One.', final: true });
     publisher.publish(agent, { id: 'SG_2', text: 'Two.', final: true });
     await publisher.close();
-    expect(room.published.map((p) => p[1])).toEqual(['One.', 'Two.']);
+    expect(published(room).map((p) => p[1])).toEqual(['One.', 'Two.']);
     publisher.publish(agent, { id: 'SG_3', text: 'Three.', final: true });
     expect(publisher.pending).toBe(0);
     expect(room.transcriptions).toHaveLength(2);
   });
 
   it('close gives up at its deadline and counts what was left', async () => {
-    const room = new TranscriptionRoom();
-    room.script.push('hang');
-    const publisher = new voice.TranscriptionPublisher(room.surface, {
+    const room = fakeRoom();
+    room.failTranscriptions('hang');
+    const publisher = new voice.TranscriptionPublisher(room, {
       publishTimeoutMs: 60_000,
       logger: new Warnings().logger,
     });
@@ -211,8 +202,8 @@ describe('TranscriptionPublisher', () => {
 
 describe('RoomTextOutput', () => {
   it('agent side: appends the played words, final on flush, then a new segment id', async () => {
-    const room = new TranscriptionRoom();
-    const publisher = new voice.TranscriptionPublisher(room.surface);
+    const room = fakeRoom();
+    const publisher = new voice.TranscriptionPublisher(room);
     const text = new voice.RoomTextOutput(publisher, { mode: 'append', target: () => agent });
     const first = text.segmentId;
     expect(first).toMatch(/^SG_[0-9a-f]{12}$/);
@@ -225,10 +216,10 @@ describe('RoomTextOutput', () => {
     void text.captureText(' Bye.');
     text.flush();
     await publisher.close();
-    const second = room.published.at(-1)![0];
+    const second = published(room).at(-1)![0];
     expect(second).toMatch(/^SG_[0-9a-f]{12}$/);
     expect(second).not.toBe(first);
-    expect(room.published).toEqual([
+    expect(published(room)).toEqual([
       [first, 'Hello.', false],
       [first, 'Hello. How', false],
       [first, 'Hello. How', true],
@@ -238,8 +229,8 @@ describe('RoomTextOutput', () => {
   });
 
   it('user side: each capture is the latest hypothesis; flush makes it final', async () => {
-    const room = new TranscriptionRoom();
-    const publisher = new voice.TranscriptionPublisher(room.surface);
+    const room = fakeRoom();
+    const publisher = new voice.TranscriptionPublisher(room);
     const text = new voice.RoomTextOutput(publisher, {
       mode: 'replace',
       target: () => alice,
@@ -253,19 +244,19 @@ describe('RoomTextOutput', () => {
     void text.captureText('What time is it?');
     text.flush();
     await publisher.close();
-    const id = room.published[0]![0];
-    expect(room.published).toEqual([
+    const id = published(room)[0]![0];
+    expect(published(room)).toEqual([
       [id, 'what', false],
       [id, 'what time', false],
       // The last interim was replaced in the queue by the final.
       [id, 'What time is it?', true],
     ]);
-    expect(room.transcriptions[0]!.segments[0]!.language).toBe('en');
+    expect(room.transcriptions[0]!.transcription.segments[0]!.language).toBe('en');
   });
 
   it('publishes nothing while there is no target', async () => {
-    const room = new TranscriptionRoom();
-    const publisher = new voice.TranscriptionPublisher(room.surface);
+    const room = fakeRoom();
+    const publisher = new voice.TranscriptionPublisher(room);
     let target: voice.TranscriptionTarget | undefined;
     const text = new voice.RoomTextOutput(publisher, { mode: 'replace', target: () => target });
     await text.captureText('lost');
@@ -274,7 +265,7 @@ describe('RoomTextOutput', () => {
     await text.captureText('heard');
     text.flush();
     await publisher.close();
-    expect(room.published.map((p) => [p[1], p[2]])).toEqual([
+    expect(published(room).map((p) => [p[1], p[2]])).toEqual([
       ['heard', false],
       ['heard', true],
     ]);
