@@ -21,6 +21,11 @@ afterEach(async () => {
   room = undefined;
 });
 
+/** How far the playhead model is from what was heard; printed with ROOM_OUTPUT_MEASURE=1. */
+function measured(line: string): void {
+  if (process.env.ROOM_OUTPUT_MEASURE) process.stderr.write(`${line}\n`);
+}
+
 /** A sweep from 200 Hz up: no two stretches of it alike, so a piece of it says where it came from. */
 function chirp(seconds: number, amplitude = 8000): Int16Array {
   const out = new Int16Array(Math.round(seconds * RATE));
@@ -39,10 +44,11 @@ class Ear {
   #waiters: (() => void)[] = [];
 
   constructor(stream: AudioStream) {
-    this.#reader = stream.getReader();
+    const reader = stream.getReader();
+    this.#reader = reader;
     this.#reading = (async () => {
       for (;;) {
-        const { done, value } = await this.#reader.read();
+        const { done, value } = await reader.read();
         if (done) return;
         for (const sample of value.data) this.samples.push(sample);
         for (const wake of this.#waiters.splice(0)) wake();
@@ -159,7 +165,7 @@ describe('RoomAudioOutput', () => {
     // By the time the playout is reported the listener has (nearly) all of it.
     const start = ear.firstSound() - 1;
     const heardAtReport = ear.samples.length - start;
-    console.log(
+    measured(
       `[measure] heard at waitForPlayout: ${heardAtReport - segment.length} samples past the end`,
     );
     expect(heardAtReport).toBeGreaterThan(segment.length - 2 * TICK);
@@ -193,7 +199,7 @@ describe('RoomAudioOutput', () => {
       'what follows the clear',
     );
     const offset = fadeOffset(ear.samples, start, segment, position);
-    console.log(
+    measured(
       `[measure] clear: fade-out heard ${offset} samples (${(offset / RATE) * 1000} ms) from the model's playhead`,
     );
     expect(Math.abs(offset)).toBeLessThanOrEqual(2 * TICK);
@@ -228,7 +234,7 @@ describe('RoomAudioOutput', () => {
     expect(finished).toEqual({ segmentId: id, playbackPosition: 2, interrupted: false });
 
     const offset = fadeOffset(ear.samples, start, segment, pausedAt);
-    console.log(
+    measured(
       `[measure] pause: fade-out heard ${offset} samples (${(offset / RATE) * 1000} ms) from the model's playhead`,
     );
     expect(Math.abs(offset)).toBeLessThanOrEqual(2 * TICK);
