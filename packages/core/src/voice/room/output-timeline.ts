@@ -6,7 +6,7 @@ export interface HandedFrame {
   readonly segment: Segment | undefined;
   readonly segmentSamples: number;
   readonly tailSamples: number;
-  /** Length of the frame: the longer of the two parts. */
+  /** Length of the frame: at least the longer of the two parts (the rest is silence). */
   readonly samples: number;
   /** Estimated time its first sample plays (ms, `performance.now()`). */
   readonly startAt: number;
@@ -53,8 +53,8 @@ export class SourceTimeline {
     segment: Segment | undefined,
     segmentSamples: number,
     tailSamples: number,
+    samples = Math.max(segmentSamples, tailSamples),
   ): number {
-    const samples = Math.max(segmentSamples, tailSamples);
     const startAt = Math.max(now, this.#dryAt);
     this.#frames.push({ segment, segmentSamples, tailSamples, samples, startAt, played: 0 });
     this.#dryAt = startAt + samples * this.#msPerSample;

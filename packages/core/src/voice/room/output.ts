@@ -38,8 +38,14 @@ export interface RoomAudioOutputOptions {
   subscriberTimeoutMs?: number;
 }
 
-/** The native source plays in 10 ms ticks: frames of that size keep the model close to it. */
+/** The native source plays in 10 ms ticks: the source is topped up in steps of at least that. */
 const FRAME_MS = 10;
+/**
+ * Largest frame handed at once. A dry source gets this much in one capture:
+ * rtc-node's capture callback can take tens of ms (a busy event loop, a
+ * fresh source), and one 10 ms frame would run out before the next arrives.
+ */
+const MAX_FRAME_MS = 100;
 /** Deadline for a frame already handed to the source before the source is closed. */
 const CAPTURE_SETTLE_MS = 1000;
 
@@ -51,6 +57,8 @@ interface Parts {
   publication: RoomLocalPublication;
   trackName: string;
   publishTimeoutMs: number;
+  /** When the silence handed at publish runs out. */
+  primedUntil: number;
 }
 
 /**
@@ -73,6 +81,7 @@ export class RoomAudioOutput implements AudioOutput {
   readonly #queueMs: number;
   readonly #fadeSamples: number;
   readonly #frameSamples: number;
+  readonly #maxFrameSamples: number;
   readonly #subscriberTimeoutMs: number;
   readonly #queue = new SegmentQueue();
   readonly #timeline: SourceTimeline;
@@ -100,6 +109,8 @@ export class RoomAudioOutput implements AudioOutput {
   #capturing: Promise<void> | undefined;
   /** The queue was cleared while a frame was being handed: clear again once it landed. */
   #clearAgain = false;
+  /** What is left to hand is less than a chunk of a segment still open. */
+  #starved = false;
   #waiters: (() => void)[] = [];
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -108,10 +119,12 @@ export class RoomAudioOutput implements AudioOutput {
     this.#parts = parts;
     this.sampleRate = parts.source.sampleRate;
     this.#timeline = new SourceTimeline(this.sampleRate);
+    this.#timeline.clear(parts.primedUntil);
     this.#queueMs = options.queueSizeMs ?? 200;
     this.#capacity = Math.round(((options.bufferMs ?? 1000) * this.sampleRate) / 1000);
     this.#fadeSamples = Math.max(1, Math.round(((options.fadeMs ?? 20) * this.sampleRate) / 1000));
     this.#frameSamples = Math.round((FRAME_MS * this.sampleRate) / 1000);
+    this.#maxFrameSamples = Math.round((MAX_FRAME_MS * this.sampleRate) / 1000);
     this.#subscriberTimeoutMs = options.subscriberTimeoutMs ?? 10_000;
     parts.publication.waitForSubscription().then(
       () => this.#openGate(),
@@ -142,6 +155,7 @@ export class RoomAudioOutput implements AudioOutput {
       new TrackPublishOptions({ source: TrackSource.SOURCE_MICROPHONE }),
     );
     let publication: RoomLocalPublication;
+    let primedUntil: number;
     try {
       publication = await withDeadline(
         publishing,
@@ -149,6 +163,15 @@ export class RoomAudioOutput implements AudioOutput {
         `publishing the agent's audio track "${trackName}" took longer than ${timeoutMs} ms: ` +
           'check the connection to the LiveKit server and that the agent may publish (canPublish in its token), or raise publishTimeoutMs',
       );
+      // A first capture sets up the native path (slow once): 10 ms of silence, so the voice is not the one waiting.
+      const silence = Math.round((FRAME_MS * source.sampleRate) / 1000);
+      const primedAt = performance.now();
+      await withDeadline(
+        source.captureFrame(new Frame(new Int16Array(silence), source.sampleRate, 1, silence)),
+        timeoutMs,
+        `the agent's audio source did not take a first frame within ${timeoutMs} ms`,
+      );
+      primedUntil = primedAt + FRAME_MS;
     } catch (error) {
       // Published after all, too late: take it back so nobody hears a track without an owner.
       publishing.then(
@@ -167,7 +190,16 @@ export class RoomAudioOutput implements AudioOutput {
       );
     }
     return new RoomAudioOutput(
-      { room, participant, source, track, publication, trackName, publishTimeoutMs: timeoutMs },
+      {
+        room,
+        participant,
+        source,
+        track,
+        publication,
+        trackName,
+        publishTimeoutMs: timeoutMs,
+        primedUntil,
+      },
       options,
     );
   }
@@ -413,10 +445,18 @@ export class RoomAudioOutput implements AudioOutput {
   }
 
   #feed(): void {
+    this.#starved = false;
     if (this.#capturing || !this.#canHand()) return;
     const now = performance.now();
     if (this.#timeline.queuedMs(now) > this.#queueMs - 2 * FRAME_MS) return;
-    const frame = this.#nextFrame(now);
+    // Fills the source to its mark in one capture (within MAX_FRAME_MS).
+    const roomMs = this.#queueMs - FRAME_MS - this.#timeline.queuedMs(now);
+    const chunks = Math.floor((roomMs * this.sampleRate) / 1000 / this.#frameSamples);
+    const size = Math.min(this.#maxFrameSamples, Math.max(1, chunks) * this.#frameSamples);
+    const frame = this.#nextFrame(now, size);
+    // Only a piece of the open segment shorter than a chunk: its next frame (or flush) comes back here.
+    this.#starved = frame === undefined;
+    if (!frame) return;
     this.#capturing = this.#parts.source.captureFrame(frame).then(
       () => this.#captured(),
       (error: unknown) => {
@@ -437,8 +477,14 @@ export class RoomAudioOutput implements AudioOutput {
     this.#tick();
   }
 
-  /** The next frame: the head's audio (gain, fade-in) with the tail mixed in; recorded on the timeline. */
-  #nextFrame(now: number): Frame {
+  /**
+   * The next frame: the head's audio (gain, fade-in) with the tail mixed in;
+   * recorded on the timeline. Whole 10 ms chunks only: the native source
+   * plays nothing of a partial chunk until more comes, so a short end is
+   * padded with silence, and a short piece of an open segment waits for
+   * more (undefined).
+   */
+  #nextFrame(now: number, size: number): Frame | undefined {
     let segment: Segment | undefined;
     let segmentPart: Int16Array = new Int16Array(0);
     if (!this.#paused && this.#gateOpen) {
@@ -446,29 +492,28 @@ export class RoomAudioOutput implements AudioOutput {
       for (const candidate of this.#queue.segments) {
         if (skip < candidate.buffered) {
           segment = candidate;
-          segmentPart = this.#queue.peek(
-            Math.min(this.#frameSamples, candidate.buffered - skip),
-            this.#handed,
-          );
+          segmentPart = this.#queue.peek(Math.min(size, candidate.buffered - skip), this.#handed);
           break;
         }
         skip -= candidate.buffered;
       }
     }
     const tail = this.#tail;
-    const tailCount = tail
-      ? Math.min(
-          this.#frameSamples,
-          tail.length - this.#tailHanded,
-          segment ? segmentPart.length : Infinity,
-        )
-      : 0;
-    const out = new Int16Array(Math.max(segmentPart.length, tailCount));
+    let tailCount = tail ? Math.min(size, tail.length - this.#tailHanded) : 0;
+    const content = Math.max(segmentPart.length, tailCount);
+    let length = content - (content % this.#frameSamples);
+    if (length === 0) {
+      if (segment && !segment.flushed && tailCount === 0) return undefined;
+      length = this.#frameSamples;
+    }
+    segmentPart = segmentPart.subarray(0, Math.min(segmentPart.length, length));
+    tailCount = Math.min(tailCount, length);
+    const out = new Int16Array(length);
     for (let i = 0; i < segmentPart.length; i++) out[i] = this.#shape(segmentPart[i]!);
     if (tail) {
       for (let i = 0; i < tailCount; i++) out[i] = clamp16(out[i]! + tail[this.#tailHanded + i]!);
     }
-    this.#timeline.hand(now, segment, segmentPart.length, tailCount);
+    this.#timeline.hand(now, segment, segmentPart.length, tailCount, length);
     this.#handed += segmentPart.length;
     this.#tailHanded += tailCount;
     return new Frame(out, this.sampleRate, 1, out.length);
@@ -497,7 +542,7 @@ export class RoomAudioOutput implements AudioOutput {
     this.#timer = undefined;
     const now = performance.now();
     let wake = this.#timeline.nextBoundary(now);
-    if (!this.#capturing && this.#canHand()) {
+    if (!this.#capturing && !this.#starved && this.#canHand()) {
       const roomAt = now + this.#timeline.queuedMs(now) - (this.#queueMs - 2 * FRAME_MS);
       wake = wake === undefined ? roomAt : Math.min(wake, roomAt);
     }

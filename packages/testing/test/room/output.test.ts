@@ -1,0 +1,393 @@
+import { voice } from '@agents/core';
+import { FakeRoom, scaledMs } from '@agents/testing';
+import { AudioFrame, AudioStream } from '@livekit/rtc-node';
+import { afterEach, describe, expect, it } from 'vitest';
+import { nextEvent, tone } from './fake-room-helpers.js';
+
+const RATE = 24000;
+const FADE = (20 * RATE) / 1000;
+/** The native side of rtc-node plays in 10 ms ticks: the model knows the time, not the tick. */
+const TICK = (10 * RATE) / 1000;
+
+let room: FakeRoom | undefined;
+let output: voice.RoomAudioOutput | undefined;
+let ear: Ear | undefined;
+afterEach(async () => {
+  await ear?.stop();
+  await output?.close();
+  await room?.dispose();
+  ear = undefined;
+  output = undefined;
+  room = undefined;
+});
+
+/** How far the playhead model is from what was heard; printed with ROOM_OUTPUT_MEASURE=1. */
+function measured(line: string): void {
+  if (process.env.ROOM_OUTPUT_MEASURE) process.stderr.write(`${line}\n`);
+}
+
+/** A sweep from 200 Hz up: no two stretches of it alike, so a piece of it says where it came from. */
+function chirp(seconds: number, amplitude = 8000): Int16Array {
+  const out = new Int16Array(Math.round(seconds * RATE));
+  for (let i = 0; i < out.length; i++) {
+    const t = i / RATE;
+    out[i] = Math.round(amplitude * Math.sin(2 * Math.PI * (200 * t + 400 * t * t)));
+  }
+  return out;
+}
+
+/** A remote user hearing the agent: everything its AudioStream yields, in order. */
+class Ear {
+  readonly samples: number[] = [];
+  readonly #reader: ReadableStreamDefaultReader<AudioFrame>;
+  readonly #reading: Promise<void>;
+  #waiters: (() => void)[] = [];
+
+  constructor(stream: AudioStream) {
+    const reader = stream.getReader();
+    this.#reader = reader;
+    this.#reading = (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        for (const sample of value.data) this.samples.push(sample);
+        for (const wake of this.#waiters.splice(0)) wake();
+      }
+    })().catch(() => {});
+  }
+
+  /** Index of the first non-zero sample at or after `from` (-1: none yet). */
+  firstSound(from = 0): number {
+    for (let i = from; i < this.samples.length; i++) if (this.samples[i] !== 0) return i;
+    return -1;
+  }
+
+  /** Waits until `test` holds (checked after each frame heard), at most `ms` (scaled). */
+  async until(test: () => boolean, what: string, ms = 10_000): Promise<void> {
+    const deadline = performance.now() + scaledMs(ms);
+    while (!test()) {
+      const left = deadline - performance.now();
+      if (left <= 0) throw new Error(`not heard within ${scaledMs(ms)} ms: ${what}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /** Waits for `count` samples of silence in a row after `from`; returns where it began. */
+  async silenceAfter(from: number, count: number): Promise<number> {
+    let start = -1;
+    await this.until(() => {
+      for (let i = Math.max(from, start < 0 ? from : start); i < this.samples.length; i++) {
+        if (this.samples[i] !== 0) start = -1;
+        else if (start < 0) start = i;
+        if (start >= 0 && i - start + 1 >= count) return true;
+      }
+      return false;
+    }, `${count} samples of silence after ${from}`);
+    return start;
+  }
+
+  async stop(): Promise<void> {
+    await this.#reader.cancel().catch(() => {});
+    await this.#reading;
+  }
+}
+
+/** Sends `pcm` as 20 ms frames, then ends the segment. */
+async function speak(out: voice.RoomAudioOutput, pcm: Int16Array): Promise<string> {
+  const step = (20 * RATE) / 1000;
+  for (let i = 0; i < pcm.length; i += step) {
+    const part = pcm.slice(i, i + step);
+    await out.captureFrame(new AudioFrame(part, RATE, 1, part.length));
+  }
+  return out.flush();
+}
+
+/** Largest difference between `heard` from `at` and `expected`. */
+function maxDiff(heard: number[], at: number, expected: ArrayLike<number>): number {
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) {
+    worst = Math.max(worst, Math.abs((heard[at + i] ?? 0) - expected[i]!));
+  }
+  return worst;
+}
+
+/** The fade-out a pause or clear plays: a faded copy of the audio from `position` on. */
+function fadeOut(segment: Int16Array, position: number): Int16Array {
+  const out = new Int16Array(FADE);
+  for (let i = 0; i < FADE; i++) {
+    out[i] = Math.round((segment[position + i] ?? 0) * (1 - (i + 1) / FADE));
+  }
+  return out;
+}
+
+/**
+ * Where in the heard audio the fade-out begins, relative to where the model
+ * put it (`start + position`): + means more was heard than the model
+ * counted as played (that much repeats on resume), − that much is lost.
+ */
+function fadeOffset(heard: number[], start: number, segment: Int16Array, position: number): number {
+  const fade = fadeOut(segment, position).subarray(0, FADE / 2);
+  let best = { offset: 0, error: Number.POSITIVE_INFINITY };
+  for (let offset = -4 * TICK; offset <= 4 * TICK; offset++) {
+    const error = maxDiff(heard, start + position + offset, fade);
+    if (error < best.error) best = { offset, error };
+  }
+  expect(best.error).toBeLessThanOrEqual(1);
+  return best.offset;
+}
+
+async function publish(options: voice.RoomAudioOutputOptions = {}): Promise<voice.RoomAudioOutput> {
+  room ??= new FakeRoom();
+  output = await voice.RoomAudioOutput.publish(room, options);
+  return output;
+}
+
+describe('RoomAudioOutput', () => {
+  it('publishes a microphone track the remote user hears: a segment comes out whole, and its playout is reported once heard', async () => {
+    const out = await publish();
+    expect(out.trackSid).toMatch(/^TR_/);
+    ear = new Ear(room!.listenToAgent({ sampleRate: RATE }));
+    const segment = chirp(1);
+    const started = nextEvent(out as never, 'playback_started', 10_000);
+    const id = await speak(out, segment);
+    const [{ segmentId }] = (await started) as [{ segmentId: string }];
+    expect(segmentId).toBe(id);
+    const finished = await out.waitForPlayout(id);
+    expect(finished).toEqual({ segmentId: id, playbackPosition: 1, interrupted: false });
+    expect(out.playedSeconds).toBe(1);
+
+    // By the time the playout is reported the listener has (nearly) all of it.
+    const start = ear.firstSound() - 1;
+    const heardAtReport = ear.samples.length - start;
+    measured(
+      `[measure] heard at waitForPlayout: ${heardAtReport - segment.length} samples past the end`,
+    );
+    expect(heardAtReport).toBeGreaterThan(segment.length - 2 * TICK);
+    await ear.until(
+      () => ear!.samples.length >= start + segment.length + TICK,
+      'the whole segment',
+    );
+    expect(maxDiff(ear.samples, start, segment)).toBeLessThanOrEqual(1);
+    expect(maxDiff(ear.samples, start + segment.length, new Int16Array(TICK))).toBe(0);
+  });
+
+  it('clearBuffer fades out and drops the rest: the segment finishes interrupted where it was heard, then silence', async () => {
+    const out = await publish({ bufferMs: 3000 });
+    ear = new Ear(room!.listenToAgent({ sampleRate: RATE }));
+    const segment = chirp(2);
+    const id = await speak(out, segment);
+    await ear.until(
+      () => ear!.firstSound() >= 0 && ear!.samples.length > ear!.firstSound() + RATE / 2,
+      'half a second',
+    );
+    out.clearBuffer();
+    const finished = await out.waitForPlayout(id);
+    expect(finished.interrupted).toBe(true);
+    expect(finished.playbackPosition).toBeGreaterThan(0.4);
+    expect(finished.playbackPosition).toBeLessThan(2);
+
+    const start = ear.firstSound() - 1;
+    const position = Math.round(finished.playbackPosition * RATE);
+    await ear.until(
+      () => ear!.samples.length > start + position + 10 * FADE,
+      'what follows the clear',
+    );
+    const offset = fadeOffset(ear.samples, start, segment, position);
+    measured(
+      `[measure] clear: fade-out heard ${offset} samples (${(offset / RATE) * 1000} ms) from the model's playhead`,
+    );
+    expect(Math.abs(offset)).toBeLessThanOrEqual(2 * TICK);
+    // What played before is the segment; after the fade, nothing.
+    expect(maxDiff(ear.samples, start, segment.subarray(0, position + offset))).toBeLessThanOrEqual(
+      1,
+    );
+    const afterFade = start + position + offset + FADE;
+    expect(maxDiff(ear.samples, afterFade, new Int16Array(ear.samples.length - afterFade))).toBe(0);
+  });
+
+  it('pause keeps the unplayed audio and resume plays on from that sample: heard = the segment, modulo the fades', async () => {
+    const out = await publish({ bufferMs: 3000 });
+    ear = new Ear(room!.listenToAgent({ sampleRate: RATE }));
+    const segment = chirp(2);
+    const finishedEvents: voice.PlaybackFinished[] = [];
+    out.on('playback_finished', (event) => finishedEvents.push(event));
+    const id = await speak(out, segment);
+    await ear.until(
+      () => ear!.firstSound() >= 0 && ear!.samples.length > ear!.firstSound() + RATE / 2,
+      'half a second',
+    );
+    out.pause();
+    const pausedAt = Math.round(out.playedSeconds * RATE);
+    const start = ear.firstSound() - 1;
+    // The pause is heard as a fade to silence, which lasts.
+    const silence = await ear.silenceAfter(start + pausedAt - 4 * TICK, 10 * TICK);
+    expect(finishedEvents).toEqual([]);
+    expect(Math.round(out.playedSeconds * RATE)).toBe(pausedAt);
+    out.resume();
+    const finished = await out.waitForPlayout(id);
+    expect(finished).toEqual({ segmentId: id, playbackPosition: 2, interrupted: false });
+
+    const offset = fadeOffset(ear.samples, start, segment, pausedAt);
+    measured(
+      `[measure] pause: fade-out heard ${offset} samples (${(offset / RATE) * 1000} ms) from the model's playhead`,
+    );
+    expect(Math.abs(offset)).toBeLessThanOrEqual(2 * TICK);
+    expect(maxDiff(ear.samples, start, segment.subarray(0, pausedAt + offset))).toBeLessThanOrEqual(
+      1,
+    );
+    // After the silence: a fade-in from the very sample the pause stopped at, then the rest, whole.
+    // The fade-in starts at zero: where it began is where the rest after it matches.
+    const firstSound = ear.firstSound(silence + 10 * TICK);
+    const probe = segment.subarray(pausedAt + FADE, pausedAt + FADE + TICK);
+    let resumedAt = -1;
+    for (let at = firstSound - FADE; at <= firstSound && resumedAt < 0; at++) {
+      if (maxDiff(ear.samples, at + FADE, probe) <= 1) resumedAt = at;
+    }
+    expect(resumedAt).toBeGreaterThan(silence);
+    await ear.until(() => ear!.samples.length >= resumedAt + segment.length - pausedAt, 'the rest');
+    const rest = segment.subarray(pausedAt + FADE);
+    expect(maxDiff(ear.samples, resumedAt + FADE, rest)).toBeLessThanOrEqual(1);
+    const fadeIn = segment
+      .subarray(pausedAt, pausedAt + FADE)
+      .map((v, i) => Math.round(v * (i / FADE)));
+    expect(maxDiff(ear.samples, resumedAt, fadeIn)).toBeLessThanOrEqual(1);
+  });
+
+  it('setVolume ramps the gain of what is handed to the track: quieter, without a click', async () => {
+    const out = await publish({ bufferMs: 3000 });
+    ear = new Ear(room!.listenToAgent({ sampleRate: RATE }));
+    const id = await speak(out, tone(1.5, RATE, 8000, 300));
+    await ear.until(
+      () => ear!.firstSound() >= 0 && ear!.samples.length > ear!.firstSound() + RATE / 4,
+      'a quarter second',
+    );
+    out.setVolume(0.25);
+    await out.waitForPlayout(id);
+    const start = ear.firstSound();
+    await ear.until(() => ear!.samples.length >= start + 1.5 * RATE, 'the whole tone');
+    const heard = ear.samples.slice(start, start + 1.5 * RATE);
+    const peak = (from: number, to: number) => Math.max(...heard.slice(from, to).map(Math.abs));
+    expect(peak(0, RATE / 5)).toBeGreaterThan(7900);
+    expect(peak(1.3 * RATE, 1.5 * RATE)).toBeGreaterThan(1950);
+    expect(peak(1.3 * RATE, 1.5 * RATE)).toBeLessThan(2050);
+    // A 300 Hz sine at 8000 moves at most ~630 per sample; a step in gain would jump by thousands.
+    let jump = 0;
+    for (let i = 1; i < heard.length; i++)
+      jump = Math.max(jump, Math.abs(heard[i]! - heard[i - 1]!));
+    expect(jump).toBeLessThan(700);
+  });
+
+  it('the first audio waits for a subscriber, then plays', async () => {
+    room = new FakeRoom();
+    const out = await publish({ subscriberTimeoutMs: scaledMs(60_000) });
+    // Hears the track without subscribing as a remote user would.
+    ear = new Ear(
+      new AudioStream(room.agentTrack()!, { sampleRate: RATE, numChannels: 1, frameSizeMs: 10 }),
+    );
+    const started: unknown[] = [];
+    out.on('playback_started', (event) => started.push(event));
+    const id = await speak(out, chirp(0.3));
+    // A fifth of a second of the track goes by in silence: nobody listens yet.
+    await ear.until(() => ear!.samples.length >= RATE / 5, 'a fifth of a second');
+    expect(ear.firstSound()).toBe(-1);
+    expect(started).toEqual([]);
+    room.subscribeAgent();
+    expect(await out.waitForPlayout(id)).toEqual({
+      segmentId: id,
+      playbackPosition: 0.3,
+      interrupted: false,
+    });
+    expect(started).toHaveLength(1);
+    expect(ear.firstSound()).toBeGreaterThan(0);
+  });
+
+  it('plays anyway once nobody subscribed by subscriberTimeoutMs', async () => {
+    room = new FakeRoom();
+    const out = await publish({ subscriberTimeoutMs: 50 });
+    ear = new Ear(
+      new AudioStream(room.agentTrack()!, { sampleRate: RATE, numChannels: 1, frameSizeMs: 10 }),
+    );
+    const id = await speak(out, chirp(0.3));
+    expect(await out.waitForPlayout(id)).toEqual({
+      segmentId: id,
+      playbackPosition: 0.3,
+      interrupted: false,
+    });
+    await ear.until(() => ear!.firstSound() >= 0, 'the segment');
+  });
+
+  it('a publish that fails or hangs rejects with an error that says what to fix, and leaves no track behind', async () => {
+    room = new FakeRoom();
+    const participant = room.localParticipant;
+    const original = participant.publishTrack.bind(participant);
+    participant.publishTrack = async () => {
+      throw new Error('insufficient permissions');
+    };
+    await expect(voice.RoomAudioOutput.publish(room)).rejects.toThrow(
+      /publishing the agent's audio track "agent-voice" failed: insufficient permissions .*canPublish/,
+    );
+    let late: (() => void) | undefined;
+    participant.publishTrack = (track, options) =>
+      new Promise((resolve) => {
+        late = () => resolve(original(track, options));
+      });
+    await expect(voice.RoomAudioOutput.publish(room, { publishTimeoutMs: 50 })).rejects.toThrow(
+      /took longer than 50 ms.*publishTimeoutMs/,
+    );
+    // Published after all, too late: taken back.
+    late!();
+    await until(() => participant.unpublished.length === 1, 'the late publication unpublished');
+    expect(participant.trackPublications.size).toBe(0);
+    room.close();
+    await expect(voice.RoomAudioOutput.publish(room)).rejects.toThrow(/room is not connected/);
+  });
+
+  it('close stops playing, unpublishes (bounded), closes the track and leaves nothing running', async () => {
+    const before = activeResources();
+    room = new FakeRoom({ agentSubscribed: true });
+    const out = await publish({ bufferMs: 3000, publishTimeoutMs: 100 });
+    const sid = out.trackSid!;
+    ear = new Ear(room.listenToAgent({ sampleRate: RATE }));
+    const id = await speak(out, chirp(1));
+    await ear.until(() => ear!.firstSound() >= 0, 'the segment');
+    // The unpublish never answers: close must not wait for it.
+    room.localParticipant.unpublishTrack = () => new Promise(() => {});
+    await Promise.all([out.close(), out.close()]);
+    expect((await out.waitForPlayout(id)).interrupted).toBe(true);
+    await expect(
+      out.captureFrame(new AudioFrame(new Int16Array(240), RATE, 1, 240)),
+    ).rejects.toThrow(/closed/);
+    expect(sid).toMatch(/^TR_/);
+    await ear.stop();
+    ear = undefined;
+    await room.dispose();
+    room = undefined;
+    output = undefined;
+    await until(() => sameResources(before, activeResources()), 'resources released');
+  });
+});
+
+function activeResources(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
+  return counts;
+}
+
+function sameResources(a: Record<string, number>, b: Record<string, number>): boolean {
+  const kinds = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...kinds].every((kind) => (a[kind] ?? 0) >= (b[kind] ?? 0));
+}
+
+async function until(test: () => boolean, what: string, ms = 5000): Promise<void> {
+  const deadline = performance.now() + scaledMs(ms);
+  while (!test()) {
+    if (performance.now() > deadline) throw new Error(`not within ${scaledMs(ms)} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
