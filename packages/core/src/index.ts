@@ -24,6 +24,7 @@ export {
   isJobProcess,
   JobContext,
   JobProcess,
+  type JobVoiceOptions,
   type RunningJobInfo,
   type ShutdownCallback,
   type WaitForParticipantOptions,

@@ -9,6 +9,7 @@ export {
 } from './job-context.js';
 export type { AcceptArguments, RunningJobInfo } from './job-info.js';
 export { JobLaunchError, type JobLaunchFailure } from './job-launch-error.js';
+export type { JobVoiceOptions } from './job-voice.js';
 export {
   DEFAULT_PROC_POOL_OPTIONS,
   ProcPool,

@@ -1,4 +1,5 @@
 import { APIStatusError } from '../errors.js';
+import type { JobVoiceOptions } from '../job/job-voice.js';
 import { ChatContext } from '../llm/chat-context.js';
 import { LLMStream } from '../llm/llm-stream.js';
 import { log } from '../log.js';
@@ -21,7 +22,7 @@ import {
   type VoiceAssistantExtraOptions,
 } from './options.js';
 import { type ReplyContext, runSpeech, type SpeechSource, type SpeechTimings } from './reply.js';
-import { RoomIO, type RoomIOOptions } from './room/room-io.js';
+import { RoomIO } from './room/room-io.js';
 import type { RoomSurface } from './room/surface.js';
 import { SpeechHandle } from './speech-handle.js';
 import { UserTranscriptForwarder } from './transcript-forwarder.js';
@@ -53,7 +54,7 @@ interface AssistantTracker {
 
 /** Something that provides a binding: a JobContext (`ctx.voiceIO()`). */
 export interface VoiceIOProvider {
-  voiceIO(participantIdentity?: string, options?: RoomIOOptions): Promise<VoiceIO>;
+  voiceIO(participantIdentity?: string, options?: JobVoiceOptions): Promise<VoiceIO>;
 }
 
 /** What `start()` can bind to: a room, a JobContext, or a binding of your own. */
@@ -152,7 +153,7 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
   async start(
     target: VoiceTarget,
     participant?: ParticipantChoice,
-    roomOptions: RoomIOOptions = {},
+    roomOptions: JobVoiceOptions = {},
   ): Promise<void> {
     if (this.#io || this.#starting) throw new Error('VoiceAssistant.start() was already called');
     if (this.#closing) throw new Error('VoiceAssistant is closed');
@@ -298,7 +299,7 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
   async #bind(
     target: VoiceTarget,
     participant: ParticipantChoice | undefined,
-    roomOptions: RoomIOOptions,
+    roomOptions: JobVoiceOptions,
   ): Promise<VoiceIO> {
     const identity = typeof participant === 'string' ? participant : participant?.identity;
     // The agent's track at the TTS's own rate: its audio goes out without resampling.

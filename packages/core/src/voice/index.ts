@@ -1,5 +1,11 @@
 // The voice pipeline: the VoiceAssistant and the interfaces its bindings implement.
-export { type SayOptions, VoiceAssistant, type VoiceIOProvider } from './assistant.js';
+export {
+  type ParticipantChoice,
+  type SayOptions,
+  VoiceAssistant,
+  type VoiceIOProvider,
+  type VoiceTarget,
+} from './assistant.js';
 export type {
   SpeechOutcome,
   VoiceAssistantEvents,

@@ -191,7 +191,7 @@ describe('a VoiceAssistant in a room job', () => {
     const { room, ctx, shutdown } = roomJob();
     room.join('alice').publishMicrophone();
     const agent = assistant({});
-    await agent.start(ctx.room, undefined, { rejoinTimeoutMs: 50 } as voice.RoomIOOptions);
+    await agent.start(ctx.room, undefined, { rejoinTimeoutMs: 50 });
     room.remoteParticipants.get('alice')?.leave(DisconnectReason.SIGNAL_CLOSE);
     expect(await shutdown).toMatch(/"alice" left \(SIGNAL_CLOSE\) and nobody joined within 50 ms/);
   });

@@ -16,4 +16,5 @@ export {
   TranscriptionPublisher,
   type TranscriptionPublisherOptions,
   type TranscriptionTarget,
+  type TranscriptionUpdate,
 } from './transcription.js';
