@@ -111,6 +111,7 @@ export class RoomAudioOutput implements AudioOutput {
   #clearAgain = false;
   /** What is left to hand is less than a chunk of a segment still open. */
   #starved = false;
+  #tickQueued = false;
   #waiters: (() => void)[] = [];
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -240,7 +241,7 @@ export class RoomAudioOutput implements AudioOutput {
     const open = this.#queue.open ?? this.#openSegment();
     for (const samples of this.#convert(frame)) this.#queue.append(open, samples);
     this.#startGateTimer();
-    this.#tick();
+    this.#tickSoon();
     if (this.#heldInJs() <= this.#capacity) return;
     await new Promise<void>((resolve) => this.#waiters.push(resolve));
   }
@@ -427,6 +428,20 @@ export class RoomAudioOutput implements AudioOutput {
       this.#queue.shift();
       this.#ledger.finish(head, this.sampleRate, false);
     }
+  }
+
+  /**
+   * A tick once the producer's burst is in: a dry source then gets it in one
+   * frame, not just the first 20 ms of it (which could run out before the
+   * capture callback of the next one comes back).
+   */
+  #tickSoon(): void {
+    if (this.#tickQueued) return;
+    this.#tickQueued = true;
+    setImmediate(() => {
+      this.#tickQueued = false;
+      this.#tick();
+    });
   }
 
   /** Advances the playhead, hands the source what fits, and sets the timer for what is next. */
