@@ -39,6 +39,8 @@ function chirp(seconds: number, amplitude = 8000): Int16Array {
 /** A remote user hearing the agent: everything its AudioStream yields, in order. */
 class Ear {
   readonly samples: number[] = [];
+  /** When each frame came (`performance.now()`), by the index of its first sample. */
+  readonly arrivals = new Map<number, number>();
   readonly #reader: ReadableStreamDefaultReader<AudioFrame>;
   readonly #reading: Promise<void>;
   #waiters: (() => void)[] = [];
@@ -50,6 +52,7 @@ class Ear {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) return;
+        this.arrivals.set(this.samples.length, performance.now());
         for (const sample of value.data) this.samples.push(sample);
         for (const wake of this.#waiters.splice(0)) wake();
       }
@@ -156,7 +159,7 @@ describe('RoomAudioOutput', () => {
     const segment = chirp(1);
     const started = nextEvent(out as never, 'playback_started', 10_000);
     const id = await speak(out, segment);
-    const [{ segmentId }] = (await started) as [{ segmentId: string }];
+    const [{ segmentId, at }] = (await started) as [{ segmentId: string; at: number }];
     expect(segmentId).toBe(id);
     const finished = await out.waitForPlayout(id);
     expect(finished).toEqual({ segmentId: id, playbackPosition: 1, interrupted: false });
@@ -164,6 +167,10 @@ describe('RoomAudioOutput', () => {
 
     // By the time the playout is reported the listener has (nearly) all of it.
     const start = ear.firstSound() - 1;
+    const firstFrame = [...ear.arrivals.keys()].filter((index) => index <= start).at(-1)!;
+    measured(
+      `[measure] playback_started at: ${(ear.arrivals.get(firstFrame)! - at).toFixed(1)} ms before its frame reached the listener`,
+    );
     const heardAtReport = ear.samples.length - start;
     measured(
       `[measure] heard at waitForPlayout: ${heardAtReport - segment.length} samples past the end`,
@@ -259,6 +266,39 @@ describe('RoomAudioOutput', () => {
     expect(maxDiff(ear.samples, resumedAt, fadeIn)).toBeLessThanOrEqual(1);
   });
 
+  it('a clear while paused finishes the segment interrupted where the pause stopped it, and nothing more is heard', async () => {
+    const out = await publish({ bufferMs: 3000 });
+    ear = new Ear(room!.listenToAgent({ sampleRate: RATE }));
+    const segment = chirp(2);
+    const id = await speak(out, segment);
+    await ear.until(
+      () => ear!.firstSound() >= 0 && ear!.samples.length > ear!.firstSound() + RATE / 2,
+      'half a second',
+    );
+    out.pause();
+    const pausedAt = out.playedSeconds;
+    const start = ear.firstSound() - 1;
+    const silence = await ear.silenceAfter(
+      start + Math.round(pausedAt * RATE) - 4 * TICK,
+      10 * TICK,
+    );
+    out.clearBuffer();
+    expect(await out.waitForPlayout(id)).toEqual({
+      segmentId: id,
+      playbackPosition: pausedAt,
+      interrupted: true,
+    });
+    expect(out.paused).toBe(false);
+    // A new segment plays at once: the output is not left paused.
+    const next = await speak(out, chirp(0.2));
+    expect((await out.waitForPlayout(next)).interrupted).toBe(false);
+    const resumed = ear.firstSound(silence);
+    await ear.until(() => ear!.samples.length >= resumed + 0.2 * RATE, 'the next segment');
+    expect(maxDiff(ear.samples, resumed - 1 + TICK, chirp(0.2).subarray(TICK))).toBeLessThanOrEqual(
+      1,
+    );
+  });
+
   it('setVolume ramps the gain of what is handed to the track: quieter, without a click', async () => {
     const out = await publish({ bufferMs: 3000 });
     ear = new Ear(room!.listenToAgent({ sampleRate: RATE }));
@@ -344,6 +384,9 @@ describe('RoomAudioOutput', () => {
     late!();
     await until(() => participant.unpublished.length === 1, 'the late publication unpublished');
     expect(participant.trackPublications.size).toBe(0);
+    await expect(voice.RoomAudioOutput.publish(room, { queueSizeMs: 10 })).rejects.toThrow(
+      /queueSizeMs is 10: give at least 40 ms/,
+    );
     room.close();
     await expect(voice.RoomAudioOutput.publish(room)).rejects.toThrow(/room is not connected/);
   });

@@ -22,6 +22,9 @@ export interface PublishedTrack {
   primedUntil: number;
 }
 
+/** Smallest queue of the source that keeps a frame ahead of its playout. */
+const MIN_QUEUE_MS = 40;
+
 /** Silence captured once the track is published. */
 const PRIME_MS = 10;
 
@@ -39,9 +42,15 @@ export async function publishAgentTrack(
       "cannot publish the agent's audio: the room is not connected (connect it before creating the output)",
     );
   }
+  const queueSizeMs = options.queueSizeMs ?? 200;
+  if (queueSizeMs < MIN_QUEUE_MS) {
+    throw new RangeError(
+      `queueSizeMs is ${queueSizeMs}: give at least ${MIN_QUEUE_MS} ms, the source is topped up in 10 ms steps ahead of its playout`,
+    );
+  }
   const trackName = options.trackName ?? 'agent-voice';
   const timeoutMs = options.publishTimeoutMs ?? 10_000;
-  const source = new AudioSource(options.sampleRate ?? 24_000, 1, options.queueSizeMs ?? 200);
+  const source = new AudioSource(options.sampleRate ?? 24_000, 1, queueSizeMs);
   const track = LocalAudioTrack.createAudioTrack(trackName, source);
   const publishing = participant.publishTrack(
     track,
