@@ -347,6 +347,26 @@ describe('RoomAudioOutput', () => {
     expect(ear.firstSound()).toBeGreaterThan(0);
   });
 
+  it('captureFrame waits while bufferMs of audio is held, and goes on as it plays', async () => {
+    room = new FakeRoom();
+    const out = await publish({ bufferMs: 100, subscriberTimeoutMs: scaledMs(60_000) });
+    ear = new Ear(
+      new AudioStream(room.agentTrack()!, { sampleRate: RATE, numChannels: 1, frameSizeMs: 10 }),
+    );
+    const pcm = chirp(0.1);
+    await out.captureFrame(new AudioFrame(pcm, RATE, 1, pcm.length));
+    let taken = false;
+    const more = out.captureFrame(new AudioFrame(new Int16Array(TICK), RATE, 1, TICK)).then(() => {
+      taken = true;
+    });
+    // Nobody listens, so nothing plays: a fifth of a second goes by with the producer held.
+    await ear.until(() => ear!.samples.length >= RATE / 5, 'a fifth of a second');
+    expect(taken).toBe(false);
+    room.subscribeAgent();
+    await more;
+    expect(out.flush()).toMatch(/^seg_/);
+  });
+
   it('plays anyway once nobody subscribed by subscriberTimeoutMs', async () => {
     room = new FakeRoom();
     const out = await publish({ subscriberTimeoutMs: 50 });
