@@ -39,6 +39,8 @@ function chirp(seconds: number, amplitude = 8000): Int16Array {
 /** A remote user hearing the agent: everything its AudioStream yields, in order. */
 class Ear {
   readonly samples: number[] = [];
+  /** When each frame came (`performance.now()`), by the index of its first sample. */
+  readonly arrivals = new Map<number, number>();
   readonly #reader: ReadableStreamDefaultReader<AudioFrame>;
   readonly #reading: Promise<void>;
   #waiters: (() => void)[] = [];
@@ -50,6 +52,7 @@ class Ear {
       for (;;) {
         const { done, value } = await reader.read();
         if (done) return;
+        this.arrivals.set(this.samples.length, performance.now());
         for (const sample of value.data) this.samples.push(sample);
         for (const wake of this.#waiters.splice(0)) wake();
       }
@@ -156,7 +159,7 @@ describe('RoomAudioOutput', () => {
     const segment = chirp(1);
     const started = nextEvent(out as never, 'playback_started', 10_000);
     const id = await speak(out, segment);
-    const [{ segmentId }] = (await started) as [{ segmentId: string }];
+    const [{ segmentId, at }] = (await started) as [{ segmentId: string; at: number }];
     expect(segmentId).toBe(id);
     const finished = await out.waitForPlayout(id);
     expect(finished).toEqual({ segmentId: id, playbackPosition: 1, interrupted: false });
@@ -164,6 +167,10 @@ describe('RoomAudioOutput', () => {
 
     // By the time the playout is reported the listener has (nearly) all of it.
     const start = ear.firstSound() - 1;
+    const firstFrame = [...ear.arrivals.keys()].filter((index) => index <= start).at(-1)!;
+    measured(
+      `[measure] playback_started at: ${(ear.arrivals.get(firstFrame)! - at).toFixed(1)} ms before its frame reached the listener`,
+    );
     const heardAtReport = ear.samples.length - start;
     measured(
       `[measure] heard at waitForPlayout: ${heardAtReport - segment.length} samples past the end`,
@@ -259,6 +266,75 @@ describe('RoomAudioOutput', () => {
     expect(maxDiff(ear.samples, resumedAt, fadeIn)).toBeLessThanOrEqual(1);
   });
 
+  it('a resume right after the pause crossfades: the audio plays on from the paused sample, nothing lost', async () => {
+    const out = await publish({ bufferMs: 3000 });
+    ear = new Ear(room!.listenToAgent({ sampleRate: RATE }));
+    const segment = chirp(2);
+    const id = await speak(out, segment);
+    await ear.until(
+      () => ear!.firstSound() >= 0 && ear!.samples.length > ear!.firstSound() + RATE / 2,
+      'half a second',
+    );
+    out.pause();
+    const pausedAt = Math.round(out.playedSeconds * RATE);
+    out.resume();
+    expect(await out.waitForPlayout(id)).toEqual({
+      segmentId: id,
+      playbackPosition: 2,
+      interrupted: false,
+    });
+    const start = ear.firstSound() - 1;
+    // Past the crossfade the segment goes on whole, shifted only by what the source had played
+    // beyond the model's playhead (heard twice, under the fades).
+    const probe = segment.subarray(pausedAt + FADE, pausedAt + FADE + TICK);
+    let shift: number | undefined;
+    for (let offset = -4 * TICK; offset <= 4 * TICK && shift === undefined; offset++) {
+      if (maxDiff(ear.samples, start + pausedAt + FADE + offset, probe) <= 1) shift = offset;
+    }
+    measured(`[measure] pause+resume at once: ${shift} samples heard twice`);
+    expect(shift).toBeDefined();
+    expect(Math.abs(shift!)).toBeLessThanOrEqual(2 * TICK);
+    const restAt = start + pausedAt + FADE + shift!;
+    await ear.until(
+      () => ear!.samples.length >= restAt + segment.length - pausedAt - FADE,
+      'the rest',
+    );
+    expect(maxDiff(ear.samples, restAt, segment.subarray(pausedAt + FADE))).toBeLessThanOrEqual(1);
+  });
+
+  it('a clear while paused finishes the segment interrupted where the pause stopped it, and nothing more is heard', async () => {
+    const out = await publish({ bufferMs: 3000 });
+    ear = new Ear(room!.listenToAgent({ sampleRate: RATE }));
+    const segment = chirp(2);
+    const id = await speak(out, segment);
+    await ear.until(
+      () => ear!.firstSound() >= 0 && ear!.samples.length > ear!.firstSound() + RATE / 2,
+      'half a second',
+    );
+    out.pause();
+    const pausedAt = out.playedSeconds;
+    const start = ear.firstSound() - 1;
+    const silence = await ear.silenceAfter(
+      start + Math.round(pausedAt * RATE) - 4 * TICK,
+      10 * TICK,
+    );
+    out.clearBuffer();
+    expect(await out.waitForPlayout(id)).toEqual({
+      segmentId: id,
+      playbackPosition: pausedAt,
+      interrupted: true,
+    });
+    expect(out.paused).toBe(false);
+    // A new segment plays at once: the output is not left paused.
+    const next = await speak(out, chirp(0.2));
+    expect((await out.waitForPlayout(next)).interrupted).toBe(false);
+    const resumed = ear.firstSound(silence);
+    await ear.until(() => ear!.samples.length >= resumed + 0.2 * RATE, 'the next segment');
+    expect(maxDiff(ear.samples, resumed - 1 + TICK, chirp(0.2).subarray(TICK))).toBeLessThanOrEqual(
+      1,
+    );
+  });
+
   it('setVolume ramps the gain of what is handed to the track: quieter, without a click', async () => {
     const out = await publish({ bufferMs: 3000 });
     ear = new Ear(room!.listenToAgent({ sampleRate: RATE }));
@@ -307,6 +383,26 @@ describe('RoomAudioOutput', () => {
     expect(ear.firstSound()).toBeGreaterThan(0);
   });
 
+  it('captureFrame waits while bufferMs of audio is held, and goes on as it plays', async () => {
+    room = new FakeRoom();
+    const out = await publish({ bufferMs: 100, subscriberTimeoutMs: scaledMs(60_000) });
+    ear = new Ear(
+      new AudioStream(room.agentTrack()!, { sampleRate: RATE, numChannels: 1, frameSizeMs: 10 }),
+    );
+    const pcm = chirp(0.1);
+    await out.captureFrame(new AudioFrame(pcm, RATE, 1, pcm.length));
+    let taken = false;
+    const more = out.captureFrame(new AudioFrame(new Int16Array(TICK), RATE, 1, TICK)).then(() => {
+      taken = true;
+    });
+    // Nobody listens, so nothing plays: a fifth of a second goes by with the producer held.
+    await ear.until(() => ear!.samples.length >= RATE / 5, 'a fifth of a second');
+    expect(taken).toBe(false);
+    room.subscribeAgent();
+    await more;
+    expect(out.flush()).toMatch(/^seg_/);
+  });
+
   it('plays anyway once nobody subscribed by subscriberTimeoutMs', async () => {
     room = new FakeRoom();
     const out = await publish({ subscriberTimeoutMs: 50 });
@@ -344,6 +440,9 @@ describe('RoomAudioOutput', () => {
     late!();
     await until(() => participant.unpublished.length === 1, 'the late publication unpublished');
     expect(participant.trackPublications.size).toBe(0);
+    await expect(voice.RoomAudioOutput.publish(room, { queueSizeMs: 10 })).rejects.toThrow(
+      /queueSizeMs is 10: give at least 40 ms/,
+    );
     room.close();
     await expect(voice.RoomAudioOutput.publish(room)).rejects.toThrow(/room is not connected/);
   });

@@ -1,11 +1,4 @@
-import {
-  type AudioFrame,
-  AudioSource,
-  AudioFrame as Frame,
-  LocalAudioTrack,
-  TrackPublishOptions,
-  TrackSource,
-} from '@livekit/rtc-node';
+import { AudioFrame } from '@livekit/rtc-node';
 import { AudioConverter } from '../../audio/converter.js';
 import { log } from '../../log.js';
 import { withDeadline } from '../../utils/deadline.js';
@@ -14,8 +7,9 @@ import { Future } from '../../utils/future.js';
 import { clamp16 } from '../io/recorder.js';
 import { PlayoutLedger, type Segment, SegmentQueue } from '../io/segments.js';
 import type { AudioOutput, AudioOutputEvents, PlaybackFinished } from '../io.js';
+import { type PublishedTrack, publishAgentTrack } from './output-publish.js';
 import { SourceTimeline } from './output-timeline.js';
-import type { RoomLocalParticipant, RoomLocalPublication, RoomSurface } from './surface.js';
+import type { RoomSurface } from './surface.js';
 
 export interface RoomAudioOutputOptions {
   /** Rate of the published track (default 24000); frames at other rates are resampled. */
@@ -49,18 +43,6 @@ const MAX_FRAME_MS = 100;
 /** Deadline for a frame already handed to the source before the source is closed. */
 const CAPTURE_SETTLE_MS = 1000;
 
-interface Parts {
-  room: RoomSurface;
-  participant: RoomLocalParticipant;
-  source: AudioSource;
-  track: LocalAudioTrack;
-  publication: RoomLocalPublication;
-  trackName: string;
-  publishTimeoutMs: number;
-  /** When the silence handed at publish runs out. */
-  primedUntil: number;
-}
-
 /**
  * The agent's voice in a room: a `LocalAudioTrack` fed by an `AudioSource`
  * with a small queue, with the playout tracking the AudioOutput contract
@@ -76,7 +58,7 @@ export class RoomAudioOutput implements AudioOutput {
   readonly sampleRate: number = 24000;
   readonly numChannels = 1;
   readonly canPause = true;
-  readonly #parts: Parts;
+  readonly #parts: PublishedTrack;
   readonly #capacity: number;
   readonly #queueMs: number;
   readonly #fadeSamples: number;
@@ -111,11 +93,12 @@ export class RoomAudioOutput implements AudioOutput {
   #clearAgain = false;
   /** What is left to hand is less than a chunk of a segment still open. */
   #starved = false;
+  #tickQueued = false;
   #waiters: (() => void)[] = [];
   #closed = false;
   #closing: Promise<void> | undefined;
 
-  private constructor(parts: Parts, options: RoomAudioOutputOptions) {
+  private constructor(parts: PublishedTrack, options: RoomAudioOutputOptions) {
     this.#parts = parts;
     this.sampleRate = parts.source.sampleRate;
     this.#timeline = new SourceTimeline(this.sampleRate);
@@ -140,68 +123,7 @@ export class RoomAudioOutput implements AudioOutput {
     room: RoomSurface,
     options: RoomAudioOutputOptions = {},
   ): Promise<RoomAudioOutput> {
-    const participant = room.localParticipant;
-    if (!room.isConnected || !participant) {
-      throw new Error(
-        "cannot publish the agent's audio: the room is not connected (connect it before creating the output)",
-      );
-    }
-    const trackName = options.trackName ?? 'agent-voice';
-    const timeoutMs = options.publishTimeoutMs ?? 10_000;
-    const source = new AudioSource(options.sampleRate ?? 24_000, 1, options.queueSizeMs ?? 200);
-    const track = LocalAudioTrack.createAudioTrack(trackName, source);
-    const publishing = participant.publishTrack(
-      track,
-      new TrackPublishOptions({ source: TrackSource.SOURCE_MICROPHONE }),
-    );
-    let publication: RoomLocalPublication;
-    let primedUntil: number;
-    try {
-      publication = await withDeadline(
-        publishing,
-        timeoutMs,
-        `publishing the agent's audio track "${trackName}" took longer than ${timeoutMs} ms: ` +
-          'check the connection to the LiveKit server and that the agent may publish (canPublish in its token), or raise publishTimeoutMs',
-      );
-      // A first capture sets up the native path (slow once): 10 ms of silence, so the voice is not the one waiting.
-      const silence = Math.round((FRAME_MS * source.sampleRate) / 1000);
-      const primedAt = performance.now();
-      await withDeadline(
-        source.captureFrame(new Frame(new Int16Array(silence), source.sampleRate, 1, silence)),
-        timeoutMs,
-        `the agent's audio source did not take a first frame within ${timeoutMs} ms`,
-      );
-      primedUntil = primedAt + FRAME_MS;
-    } catch (error) {
-      // Published after all, too late: take it back so nobody hears a track without an owner.
-      publishing.then(
-        (late) => {
-          if (late.sid) participant.unpublishTrack(late.sid).catch(() => {});
-        },
-        () => {},
-      );
-      await track.close().catch(() => {});
-      if (error instanceof Error && error.name === 'DeadlineError') throw error;
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new Error(
-        `publishing the agent's audio track "${trackName}" failed: ${reason} ` +
-          '(check that the agent may publish audio: canPublish and canPublishSources in its token)',
-        { cause: error },
-      );
-    }
-    return new RoomAudioOutput(
-      {
-        room,
-        participant,
-        source,
-        track,
-        publication,
-        trackName,
-        publishTimeoutMs: timeoutMs,
-        primedUntil,
-      },
-      options,
-    );
+    return new RoomAudioOutput(await publishAgentTrack(room, options), options);
   }
 
   /** Sid of the published track (for transcriptions). */
@@ -240,7 +162,7 @@ export class RoomAudioOutput implements AudioOutput {
     const open = this.#queue.open ?? this.#openSegment();
     for (const samples of this.#convert(frame)) this.#queue.append(open, samples);
     this.#startGateTimer();
-    this.#tick();
+    this.#tickSoon();
     if (this.#heldInJs() <= this.#capacity) return;
     await new Promise<void>((resolve) => this.#waiters.push(resolve));
   }
@@ -423,10 +345,24 @@ export class RoomAudioOutput implements AudioOutput {
   #finishPlayedHeads(): void {
     for (;;) {
       const head = this.#queue.head;
-      if (!head || !head.flushed || head.buffered > 0) return;
+      if (!head?.flushed || head.buffered > 0) return;
       this.#queue.shift();
       this.#ledger.finish(head, this.sampleRate, false);
     }
+  }
+
+  /**
+   * A tick once the producer's burst is in: a dry source then gets it in one
+   * frame, not just the first 20 ms of it (which could run out before the
+   * capture callback of the next one comes back).
+   */
+  #tickSoon(): void {
+    if (this.#tickQueued) return;
+    this.#tickQueued = true;
+    setImmediate(() => {
+      this.#tickQueued = false;
+      this.#tick();
+    });
   }
 
   /** Advances the playhead, hands the source what fits, and sets the timer for what is next. */
@@ -484,7 +420,7 @@ export class RoomAudioOutput implements AudioOutput {
    * padded with silence, and a short piece of an open segment waits for
    * more (undefined).
    */
-  #nextFrame(now: number, size: number): Frame | undefined {
+  #nextFrame(now: number, size: number): AudioFrame | undefined {
     let segment: Segment | undefined;
     let segmentPart: Int16Array = new Int16Array(0);
     if (!this.#paused && this.#gateOpen) {
@@ -516,7 +452,7 @@ export class RoomAudioOutput implements AudioOutput {
     this.#timeline.hand(now, segment, segmentPart.length, tailCount, length);
     this.#handed += segmentPart.length;
     this.#tailHanded += tailCount;
-    return new Frame(out, this.sampleRate, 1, out.length);
+    return new AudioFrame(out, this.sampleRate, 1, out.length);
   }
 
   /** Applies the volume (ramped, no zipper noise) and a resume's fade-in to one sample. */
