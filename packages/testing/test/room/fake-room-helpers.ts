@@ -69,3 +69,30 @@ export async function readUntil(
   }
   throw new Error(`no matching frame within ${scaledMs(ms)} ms (${frames.length} frames read)`);
 }
+
+/** What keeps the process alive now, counted by kind (timers, handles, immediates...). */
+export function activeResources(): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
+  return counts;
+}
+
+/**
+ * Waits until no kind of resource outnumbers what `before` had (a callback
+ * already queued, e.g. an Immediate, gets its turn), then asserts it: what a
+ * test made and closed is gone. Rejects with the excess after `ms` (scaled).
+ */
+export async function expectNothingLeftRunning(
+  before: Record<string, number>,
+  ms = 5000,
+): Promise<void> {
+  const excess = () =>
+    Object.entries(activeResources())
+      .filter(([kind, count]) => count > (before[kind] ?? 0))
+      .map(([kind, count]) => `${kind}: ${count} (was ${before[kind] ?? 0})`);
+  const deadline = performance.now() + scaledMs(ms);
+  while (excess().length > 0 && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  if (excess().length > 0) throw new Error(`left running: ${excess().join(', ')}`);
+}

@@ -2,7 +2,14 @@ import { FakeRoom } from '@agents/testing';
 import { AudioStream, DisconnectReason, type Track, TrackSource } from '@livekit/rtc-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeParticipant, FakeRemotePublication } from '../../src/fake-room.js';
-import { nextEvent, readUntil, rms, tone } from './fake-room-helpers.js';
+import {
+  activeResources,
+  expectNothingLeftRunning,
+  nextEvent,
+  readUntil,
+  rms,
+  tone,
+} from './fake-room-helpers.js';
 
 let room: FakeRoom | undefined;
 afterEach(async () => {
@@ -11,12 +18,6 @@ afterEach(async () => {
 });
 
 /** Handles and timers alive now, by kind (FFI handles are not among them: the native side is one addon). */
-function activeResources(): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
-  return counts;
-}
-
 describe('FakeRoom', () => {
   it('a microphone played into is heard by an AudioStream on the subscribed publication', async () => {
     room = new FakeRoom();
@@ -169,9 +170,6 @@ describe('FakeRoom', () => {
       if (next.done) break;
     }
     room = undefined;
-    const after = activeResources();
-    for (const [kind, count] of Object.entries(after)) {
-      expect({ kind, count }).toEqual({ kind, count: Math.min(count, before[kind] ?? 0) });
-    }
+    await expectNothingLeftRunning(before);
   });
 });

@@ -2,7 +2,14 @@ import { voice } from '@agents/core';
 import { FakeRoom, scaledMs } from '@agents/testing';
 import { type AudioFrame, DisconnectReason, TrackSource } from '@livekit/rtc-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { nextEvent, readUntil, rms, tone } from './fake-room-helpers.js';
+import {
+  activeResources,
+  expectNothingLeftRunning,
+  nextEvent,
+  readUntil,
+  rms,
+  tone,
+} from './fake-room-helpers.js';
 
 const RATE = 16000;
 const loud = (f: AudioFrame) => rms(f) > 4000;
@@ -142,7 +149,7 @@ describe('RoomAudioInput', () => {
   });
 
   it('close ends the iterator, detaches from the room and leaves nothing running', async () => {
-    const before = process.getActiveResourcesInfo().length;
+    const before = activeResources();
     const { room, input, frames } = setUp();
     input.setParticipant('alice');
     const mic = room.join('alice').publishMicrophone();
@@ -156,10 +163,6 @@ describe('RoomAudioInput', () => {
     // The FakeRoom has no listeners of its own: every one left was the input's.
     expect(room.eventNames()).toEqual([]);
     await room.dispose();
-    const deadline = performance.now() + scaledMs(2000);
-    while (process.getActiveResourcesInfo().length > before && performance.now() < deadline) {
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    expect(process.getActiveResourcesInfo().length).toBeLessThanOrEqual(before);
+    await expectNothingLeftRunning(before);
   });
 });

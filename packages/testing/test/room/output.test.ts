@@ -2,7 +2,7 @@ import { voice } from '@agents/core';
 import { FakeRoom, scaledMs } from '@agents/testing';
 import { AudioFrame, AudioStream } from '@livekit/rtc-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { nextEvent, tone } from './fake-room-helpers.js';
+import { activeResources, expectNothingLeftRunning, nextEvent, tone } from './fake-room-helpers.js';
 
 const RATE = 24000;
 const FADE = (20 * RATE) / 1000;
@@ -468,20 +468,9 @@ describe('RoomAudioOutput', () => {
     await room.dispose();
     room = undefined;
     output = undefined;
-    await until(() => sameResources(before, activeResources()), 'resources released');
+    await expectNothingLeftRunning(before);
   });
 });
-
-function activeResources(): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
-  return counts;
-}
-
-function sameResources(a: Record<string, number>, b: Record<string, number>): boolean {
-  const kinds = new Set([...Object.keys(a), ...Object.keys(b)]);
-  return [...kinds].every((kind) => (a[kind] ?? 0) >= (b[kind] ?? 0));
-}
 
 async function until(test: () => boolean, what: string, ms = 5000): Promise<void> {
   const deadline = performance.now() + scaledMs(ms);

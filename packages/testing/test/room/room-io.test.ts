@@ -2,7 +2,14 @@ import { voice } from '@agents/core';
 import { FakeRoom, scaledMs } from '@agents/testing';
 import { AudioFrame, DisconnectReason, ParticipantKind } from '@livekit/rtc-node';
 import { afterEach, describe, expect, it } from 'vitest';
-import { nextEvent, readUntil, rms, tone } from './fake-room-helpers.js';
+import {
+  activeResources,
+  expectNothingLeftRunning,
+  nextEvent,
+  readUntil,
+  rms,
+  tone,
+} from './fake-room-helpers.js';
 
 type Linked = { identity: string };
 type Unlinked = { identity: string; reason: string; disconnectReason?: DisconnectReason };
@@ -199,7 +206,7 @@ describe('RoomIO', () => {
   });
 
   it('close is idempotent, ends the input and removes every listener; nothing left running', async () => {
-    const before = process.getActiveResourcesInfo().length;
+    const before = activeResources();
     const fake = new FakeRoom();
     const alice = fake.join('alice');
     const { room, io, events, frames } = await start({}, fake);
@@ -212,11 +219,7 @@ describe('RoomIO', () => {
     expect(room.eventNames()).toEqual([]);
     expect(room.localParticipant.trackPublications.size).toBe(0);
     await room.dispose();
-    const deadline = performance.now() + scaledMs(2000);
-    while (process.getActiveResourcesInfo().length > before && performance.now() < deadline) {
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    expect(process.getActiveResourcesInfo().length).toBeLessThanOrEqual(before);
+    await expectNothingLeftRunning(before);
   });
 
   it('leftForGood: hung up, removed, room gone, SIP call over; not network trouble or unknown', () => {
