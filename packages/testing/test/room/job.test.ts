@@ -148,6 +148,59 @@ describe('a VoiceAssistant in a room job', () => {
     scaledMs(60_000),
   );
 
+  it(
+    'is interrupted in the room as in console mode: the agent transcript ends, final, at the heard text',
+    async () => {
+      const { room, ctx } = roomJob();
+      const alice = room.join('alice');
+      alice.publishMicrophone();
+      const reply =
+        'One two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen.';
+      const agent = assistant({
+        // The user's speech, in audio time: the input runs in real time, so this
+        // comes well inside the agent's ten-second reply, whatever the machine's load.
+        vad: [{ startMs: 3000, endMs: 4500 }],
+        stt: {
+          streams: [
+            [
+              { atAudioMs: 3100, type: 'start_of_speech' },
+              { atAudioMs: 4400, type: 'final_transcript', text: 'Stop.' },
+              { atAudioMs: 4500, type: 'end_of_speech' },
+            ],
+          ],
+        },
+        llm: ['Sure.'],
+        tts: [
+          { text: reply, audioMs: 10_000 },
+          { text: 'Sure.', audioMs: 400 },
+        ],
+      });
+      await agent.start(ctx.room);
+      room.subscribeAgent();
+      const interrupted = nextEvent<[{ speechId: string; heardText: string }]>(
+        agent,
+        'agent_speech_interrupted',
+        30_000,
+      );
+      agent.say(reply);
+      const [{ heardText }] = await interrupted;
+      expect(heardText.length).toBeGreaterThan(0);
+      expect(reply.startsWith(heardText)).toBe(true);
+      expect(heardText.length).toBeLessThan(reply.length);
+      // The agent's segment for that reply ends, final, at exactly the words heard.
+      await until(() =>
+        room.transcriptions.some(
+          (t) => isFinal(t, 'agent') && t.transcription.segments[0]?.text.startsWith('One'),
+        ),
+      );
+      const final = room.transcriptions.find(
+        (t) => isFinal(t, 'agent') && t.transcription.segments[0]?.text.startsWith('One'),
+      );
+      expect(final?.transcription.segments[0]?.text).toBe(heardText);
+    },
+    scaledMs(60_000),
+  );
+
   it('ends the job when the linked participant hangs up, and says so', async () => {
     const { room, ctx, shutdown } = roomJob();
     const alice = room.join('alice');
