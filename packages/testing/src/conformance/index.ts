@@ -27,6 +27,21 @@ export {
   skipCheck,
   withSession,
 } from './runner.js';
+// STT and VAD suites (kit-a) below; TTS and LLM suites (kit-b) after them.
+export {
+  deepgramService,
+  openaiService,
+  type StandInControl,
+  scriptTranscripts,
+} from './services.js';
+export {
+  assertSTTMetrics,
+  describeSTTConformance,
+  LONG_STREAM_GROWTH_MB,
+  LONG_STREAM_MINUTES,
+  sttChecks,
+} from './stt.js';
+export { assertEventOrder, drive, type StreamRun, words } from './stt-stream.js';
 export { eventually, PROMPT_MS, returnsPromptly } from './timing.js';
 export type {
   CommonConformanceOptions,
@@ -38,4 +53,3 @@ export type {
   TTSConformanceOptions,
   VADConformanceOptions,
 } from './types.js';
-// STT and VAD suites (kit-a) below; TTS and LLM suites (kit-b) after them.
