@@ -53,3 +53,10 @@ export type {
   TTSConformanceOptions,
   VADConformanceOptions,
 } from './types.js';
+export {
+  assertSpeechEvents,
+  describeVADConformance,
+  driveVAD,
+  VAD_LONG_STREAM_GROWTH_MB,
+  vadChecks,
+} from './vad.js';
