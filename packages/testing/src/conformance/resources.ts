@@ -1,4 +1,5 @@
 import { AssertionError } from 'node:assert';
+import { createHook } from 'node:async_hooks';
 import { scaledMs } from '../time.js';
 
 /** Something whose listeners can be counted: core's TypedEventEmitter or Node's EventEmitter. */
@@ -39,7 +40,29 @@ function listenerCounts(sources: Record<string, ListenerSource>): Counts {
  * deadline, for queued callbacks to release what they hold, then throws an
  * AssertionError naming every kind that outnumbers the snapshot.
  */
+/** Handles and timers that keep a process alive. */
+const HOLDING = new Set([
+  'Timeout',
+  'TCPWRAP',
+  'TCPSERVERWRAP',
+  'PIPEWRAP',
+  'UDPWRAP',
+  'PROCESSWRAP',
+  'FSEVENTWRAP',
+]);
+
 export class LeakCheck {
+  /**
+   * Counts alone miss a leak when one of the test runner's timers ends
+   * meanwhile, so each resource made since the snapshot is followed too.
+   */
+  readonly #made = new Map<number, string>();
+  readonly #hook = createHook({
+    init: (id, kind) =>
+      void (!this.#stopFollowingNew && HOLDING.has(kind) && this.#made.set(id, kind)),
+    destroy: (id) => void this.#made.delete(id),
+  });
+  #stopFollowingNew = false;
   readonly #resources: Counts;
   readonly #sources: Record<string, ListenerSource>;
   readonly #listeners: Counts;
@@ -48,6 +71,7 @@ export class LeakCheck {
     this.#sources = sources;
     this.#resources = activeResources();
     this.#listeners = listenerCounts(sources);
+    this.#hook.enable();
   }
 
   /** Adds an emitter made after the snapshot: all its listeners must be gone at the end. */
@@ -57,6 +81,10 @@ export class LeakCheck {
 
   excess(): string[] {
     const found: string[] = [];
+    const made: Counts = {};
+    for (const kind of this.#made.values()) made[kind] = (made[kind] ?? 0) + 1;
+    for (const [kind, count] of Object.entries(made))
+      found.push(`${kind}: ${count} made since the start and still alive`);
     for (const [kind, count] of Object.entries(activeResources())) {
       const before = this.#resources[kind] ?? 0;
       if (count > before) found.push(`${kind}: ${count} active (was ${before})`);
@@ -69,11 +97,14 @@ export class LeakCheck {
   }
 
   async assertNothingLeft(what: string, deadlineMs = 5000): Promise<void> {
+    // The polling timers below are the check's own: not followed.
+    this.#stopFollowingNew = true;
     const until = performance.now() + scaledMs(deadlineMs);
     while (this.excess().length > 0 && performance.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     const excess = this.excess();
+    this.#hook.disable();
     if (excess.length > 0) {
       throw new AssertionError({
         message: `${what}: still running after ${scaledMs(deadlineMs)} ms: ${excess.join('; ')}`,
