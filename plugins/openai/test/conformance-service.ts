@@ -1,5 +1,5 @@
-import type { ServiceControl } from '@agents/testing/conformance';
 import { type OpenAIEndpoint, OpenAIStandIn } from '@agents/testing';
+import type { ServiceControl } from '@agents/testing/conformance';
 
 export const KEY = 'sk-conformance';
 export const connectOptions = { maxRetry: 2, retryIntervalMs: 10, timeoutMs: 5000 };

@@ -43,61 +43,57 @@ export const toolCallCheck: Check = {
   title: 'a tool call arrives whole with its arguments, runs once, and its result gets an answer',
   timeoutMs: 60_000,
   run: (options) =>
-    withLLM(
-      options,
-      [{ toolCall: LLM_TOOL_CALL }, { text: LLM_AFTER_TOOL }],
-      async (session) => {
-        const model = await session.model();
-        const runs: unknown[] = [];
-        // No parameters declared: the check is about the arguments the plugin assembled,
-        // which it compares as JSON; validating them against a schema is core's job.
-        const fncCtx: llm.ToolContext = {
-          [LLM_TOOL_CALL.name]: llm.tool({
-            description: 'The weather forecast for a city',
-            execute: (args) => {
-              runs.push(args);
-              return 'sunny, 21 degrees';
-            },
-          }),
-        };
-        const chatCtx = userAsks('What is the weather in Paris?');
-        const stream = model.chat({ chatCtx, fncCtx });
-        await readReply(stream, 'chat() with a tool');
-        const calls = stream.functionCalls;
-        if (calls.length !== 1 || calls[0]?.name !== LLM_TOOL_CALL.name) {
-          throw new AssertionError({
-            message: `expected one call of ${LLM_TOOL_CALL.name}, got ${JSON.stringify(calls)}`,
-          });
-        }
-        const call = calls[0];
-        let args: unknown;
-        try {
-          args = JSON.parse(call.arguments);
-        } catch {
-          throw new AssertionError({
-            message: `the call's arguments are not whole JSON: ${JSON.stringify(call.arguments)}`,
-          });
-        }
-        deepStrictEqual(args, { ...LLM_TOOL_CALL.arguments }, "the call's arguments");
-        if (!call.id) throw new AssertionError({ message: 'the call has no id' });
-        const results = await returnsPromptly('executeFunctions()', stream.executeFunctions());
-        if (runs.length !== 1 || results[0]?.status !== 'ok') {
-          throw new AssertionError({
-            message: `the tool ran ${runs.length} times (status ${results[0]?.status}); expected once, ok`,
-          });
-        }
-        chatCtx.appendToolCalls(calls).appendToolResults(results);
-        const after = await readReply(model.chat({ chatCtx, fncCtx }), 'chat() after the result');
-        if (after.text !== LLM_AFTER_TOOL) {
-          throw new AssertionError({
-            message: `after the tool result the reply is ${JSON.stringify(after.text)}`,
-          });
-        }
-        if (runs.length !== 1) {
-          throw new AssertionError({ message: `the tool ran ${runs.length} times, not once` });
-        }
-      },
-    ),
+    withLLM(options, [{ toolCall: LLM_TOOL_CALL }, { text: LLM_AFTER_TOOL }], async (session) => {
+      const model = await session.model();
+      const runs: unknown[] = [];
+      // No parameters declared: the check is about the arguments the plugin assembled,
+      // which it compares as JSON; validating them against a schema is core's job.
+      const fncCtx: llm.ToolContext = {
+        [LLM_TOOL_CALL.name]: llm.tool({
+          description: 'The weather forecast for a city',
+          execute: (args) => {
+            runs.push(args);
+            return 'sunny, 21 degrees';
+          },
+        }),
+      };
+      const chatCtx = userAsks('What is the weather in Paris?');
+      const stream = model.chat({ chatCtx, fncCtx });
+      await readReply(stream, 'chat() with a tool');
+      const calls = stream.functionCalls;
+      if (calls.length !== 1 || calls[0]?.name !== LLM_TOOL_CALL.name) {
+        throw new AssertionError({
+          message: `expected one call of ${LLM_TOOL_CALL.name}, got ${JSON.stringify(calls)}`,
+        });
+      }
+      const call = calls[0];
+      let args: unknown;
+      try {
+        args = JSON.parse(call.arguments);
+      } catch {
+        throw new AssertionError({
+          message: `the call's arguments are not whole JSON: ${JSON.stringify(call.arguments)}`,
+        });
+      }
+      deepStrictEqual(args, { ...LLM_TOOL_CALL.arguments }, "the call's arguments");
+      if (!call.id) throw new AssertionError({ message: 'the call has no id' });
+      const results = await returnsPromptly('executeFunctions()', stream.executeFunctions());
+      if (runs.length !== 1 || results[0]?.status !== 'ok') {
+        throw new AssertionError({
+          message: `the tool ran ${runs.length} times (status ${results[0]?.status}); expected once, ok`,
+        });
+      }
+      chatCtx.appendToolCalls(calls).appendToolResults(results);
+      const after = await readReply(model.chat({ chatCtx, fncCtx }), 'chat() after the result');
+      if (after.text !== LLM_AFTER_TOOL) {
+        throw new AssertionError({
+          message: `after the tool result the reply is ${JSON.stringify(after.text)}`,
+        });
+      }
+      if (runs.length !== 1) {
+        throw new AssertionError({ message: `the tool ran ${runs.length} times, not once` });
+      }
+    }),
 };
 
 async function assertRequestsEnded(service: ServiceControl, how: string): Promise<void> {

@@ -222,7 +222,10 @@ export const longStreamCheck: Check = {
         await sampler.settled();
       }
       await stream?.close();
-      await sampler.assertFlat(`${seconds.toFixed(0)} s of synthesized audio`, LONG_STREAM_GROWTH_MB);
+      await sampler.assertFlat(
+        `${seconds.toFixed(0)} s of synthesized audio`,
+        LONG_STREAM_GROWTH_MB,
+      );
     }),
 };
 

@@ -192,7 +192,12 @@ class ToyChunked extends tts.ChunkedStream {
     await play(this.#owner, this.inputText, this.signal, async (pcm) => {
       if (!wrongRate) return this.pushAudio(pcm);
       const frame = new AudioFrame(pcm, SAMPLE_RATE * 2, 1, pcm.length);
-      return this.emit({ requestId: this.requestId, segmentId: this.segmentId, frame, deltaText: '' });
+      return this.emit({
+        requestId: this.requestId,
+        segmentId: this.segmentId,
+        frame,
+        deltaText: '',
+      });
     });
   }
 }
