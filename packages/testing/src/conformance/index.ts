@@ -13,7 +13,10 @@ export {
   longSpeechLoops,
 } from './audio.js';
 export { registrationCheck } from './common.js';
+export { type ElevenLabsServiceControl, elevenlabsService } from './elevenlabs-service.js';
 export { assertAPIError, type ExpectedAPIError, rejection } from './errors.js';
+export { describeLLMConformance, llmChecks } from './llm.js';
+export { LLM_AFTER_TOOL, LLM_LONG_TEXT, LLM_TEXT, LLM_TOOL_CALL } from './llm-read.js';
 export { MemorySampler, memoryInUseMB } from './memory.js';
 export { assertRegistersOnePlugin } from './registration.js';
 export { activeResources, LeakCheck, type ListenerSource } from './resources.js';
@@ -27,7 +30,6 @@ export {
   skipCheck,
   withSession,
 } from './runner.js';
-// STT and VAD suites (kit-a) below; TTS and LLM suites (kit-b) after them.
 export {
   deepgramService,
   openaiService,
@@ -43,6 +45,8 @@ export {
 } from './stt.js';
 export { assertEventOrder, drive, type StreamRun, words } from './stt-stream.js';
 export { eventually, PROMPT_MS, returnsPromptly } from './timing.js';
+export { describeTTSConformance, ttsChecks } from './tts.js';
+export { TTS_LONG_TEXT, TTS_SPOKEN, TTS_TEXTS } from './tts-read.js';
 export type {
   CommonConformanceOptions,
   ConformanceCheck,
