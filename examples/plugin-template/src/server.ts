@@ -41,8 +41,8 @@ export interface ToneServer {
   requestCount(): number;
   /** Destroys every open socket at once, as a network failure does. */
   dropConnections(): void;
-  /** The next speech request is answered with `status` instead of audio. */
-  failNext(status: number): void;
+  /** The next `times` (default 1) requests are answered with `status` instead of audio. */
+  failNext(status: number, times?: number): void;
   close(): Promise<void>;
 }
 
@@ -96,8 +96,8 @@ export async function startToneServer(options: ToneServerOptions): Promise<ToneS
     openConnections: () => open,
     requestCount: () => requests,
     dropConnections: () => server.closeAllConnections(),
-    failNext: (status) => {
-      injected.push(status);
+    failNext: (status, times = 1) => {
+      for (let i = 0; i < times; i++) injected.push(status);
     },
     close: async () => {
       server.closeAllConnections();

@@ -81,6 +81,17 @@ describe('tone.TTS', () => {
     expect(server.requestCount()).toBe(2);
   });
 
+  it('gives up after maxRetry retries with the last retryable error', async () => {
+    server.failNext(503, 3);
+    const error = await tone({ connectOptions: { maxRetry: 2, retryIntervalMs: 1 } })
+      .synthesize('ok')
+      .collect()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(APIStatusError);
+    expect(error).toMatchObject({ status: 503, retryable: true });
+    expect(server.requestCount()).toBe(3);
+  });
+
   it('does not retry a 400, and reports it as not retryable', async () => {
     server.failNext(400);
     const error = await tone()
