@@ -1,0 +1,41 @@
+/**
+ * The plugin conformance kit: suites of checks that any STT, TTS, LLM or VAD
+ * plugin runs against its service (a stand-in or the real one) to prove it
+ * keeps the promises of @agents/core's interfaces. See types.ts for the options.
+ */
+export {
+  FIXTURE_REGIONS,
+  FIXTURE_UTTERANCES,
+  fixtureFrames,
+  fixtureSeconds,
+  fixtureSpeech,
+  longSpeech,
+  longSpeechLoops,
+} from './audio.js';
+export { registrationCheck } from './common.js';
+export { assertAPIError, type ExpectedAPIError, rejection } from './errors.js';
+export { MemorySampler, memoryInUseMB } from './memory.js';
+export { assertRegistersOnePlugin } from './registration.js';
+export { activeResources, LeakCheck, type ListenerSource } from './resources.js';
+export {
+  type CheckSession,
+  describeConformance,
+  resolveTestAPI,
+  runCheck,
+  SkipCheck,
+  type SuiteOptions,
+  skipCheck,
+  withSession,
+} from './runner.js';
+export { eventually, PROMPT_MS, returnsPromptly } from './timing.js';
+export type {
+  CommonConformanceOptions,
+  ConformanceCheck,
+  ConformanceTestAPI,
+  LLMConformanceOptions,
+  ServiceControl,
+  STTConformanceOptions,
+  TTSConformanceOptions,
+  VADConformanceOptions,
+} from './types.js';
+// STT and VAD suites (kit-a) below; TTS and LLM suites (kit-b) after them.
