@@ -39,3 +39,6 @@ export type {
   VADConformanceOptions,
 } from './types.js';
 // STT and VAD suites (kit-a) below; TTS and LLM suites (kit-b) after them.
+export { type ElevenLabsServiceControl, elevenlabsService } from './elevenlabs-service.js';
+export { TTS_LONG_TEXT, TTS_SPOKEN, TTS_TEXTS } from './tts-read.js';
+export { describeTTSConformance, ttsChecks } from './tts.js';

@@ -32,6 +32,13 @@ export interface ServiceControl {
   url: string;
   /** Upstream connections or requests open now (to check close/break ended them). */
   openConnections(): number;
+  /**
+   * Requests in progress now, as the service sees them: an HTTP exchange, or a
+   * synthesis context on a socket the plugin keeps open between requests (a
+   * warm connection is no leak; an unfinished request is). The close and
+   * `break` checks wait for it to drop. Default: `openConnections()`.
+   */
+  openRequests?(): number;
   /** Drops every open connection abruptly, as a network failure does (reconnect check). */
   dropConnections?(): void | Promise<void>;
   /**
@@ -77,6 +84,11 @@ export interface STTConformanceOptions extends CommonConformanceOptions<stt.STT>
 export interface TTSConformanceOptions extends CommonConformanceOptions<tts.TTS> {
   /** Lets the service speak these texts (a stand-in may need them registered). */
   prepare?: (service: ServiceControl, texts: readonly string[]) => void | Promise<void>;
+  /**
+   * The TTS gives word timings (`words` on its audio or FINISHED events) from
+   * `stream()`: then the kit checks them. Default false.
+   */
+  wordTimings?: boolean;
 }
 
 export interface LLMConformanceOptions extends CommonConformanceOptions<llm.LLM> {

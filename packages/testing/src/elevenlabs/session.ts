@@ -78,6 +78,11 @@ export class TtsSession {
     this.#armSocketTimer();
   }
 
+  /** Contexts the client has not closed (draining ones are closed: their audio is leftover). */
+  get openContexts(): number {
+    return this.#open.size;
+  }
+
   /** A wrong key on the upgrade, answered after it (`socketAuthFailure: 'close-1008'`). */
   rejectKey(): void {
     this.#fail('Invalid API key.', 'invalid_api_key');
