@@ -83,7 +83,7 @@ export async function startToneServer(options: ToneServerOptions): Promise<ToneS
     for (const character of text) {
       if (res.destroyed) return;
       // Waiting for 'drain' keeps the server's memory flat when the client reads slowly.
-      if (!res.write(tone(character))) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+      if (!res.write(tone(character))) await drained(res);
     }
     res.end();
   }
@@ -104,6 +104,19 @@ export async function startToneServer(options: ToneServerOptions): Promise<ToneS
       if (server.listening) await new Promise((resolve) => server.close(resolve));
     },
   };
+}
+
+/** Resolves when `res` can take more data, or is gone; leaves no listener behind. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 /** The body as text, or undefined when it is larger than MAX_BODY_BYTES. */
