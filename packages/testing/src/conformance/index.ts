@@ -42,3 +42,5 @@ export type {
 export { type ElevenLabsServiceControl, elevenlabsService } from './elevenlabs-service.js';
 export { TTS_LONG_TEXT, TTS_SPOKEN, TTS_TEXTS } from './tts-read.js';
 export { describeTTSConformance, ttsChecks } from './tts.js';
+export { LLM_AFTER_TOOL, LLM_LONG_TEXT, LLM_TEXT, LLM_TOOL_CALL } from './llm-read.js';
+export { describeLLMConformance, llmChecks } from './llm.js';

@@ -103,6 +103,7 @@ export const streamFragmentsCheck: Check = {
         pieces.seconds,
         whole.seconds,
         'the text pushed in 1–3 character fragments, against the same text pushed whole',
+        1.15,
       );
     }),
 };

@@ -18,6 +18,8 @@ export interface SessionOptions {
   authenticated: boolean;
   acceptsKey(key: string): boolean;
   scriptedPcm(text: string, sampleRate: number): Int16Array | undefined;
+  /** Keep audio in `connection.sent`; false logs its length only. */
+  logAudio: boolean;
 }
 
 type Message = Record<string, unknown>;
@@ -309,7 +311,12 @@ export class TtsSession {
 
   #send(message: Message): void {
     if (this.#ws.readyState !== this.#ws.OPEN) return;
-    this.#connection.sent.push(message);
+    const { audio } = message;
+    const logged =
+      this.#options.logAudio || typeof audio !== 'string'
+        ? message
+        : { ...message, audio: `<${audio.length} base64 characters>` };
+    this.#connection.sent.push(logged);
     this.#ws.send(JSON.stringify(message));
   }
 

@@ -47,6 +47,11 @@ export interface ElevenLabsStandInOptions {
    * Unverified for the real service; a robust client works with both.
    */
   alignmentTimes?: 'chunk' | 'context';
+  /**
+   * Keep the audio of every message sent in `connection.sent` (the default).
+   * False logs its length only: a long run would otherwise hold all its audio.
+   */
+  logAudio?: boolean;
 }
 
 const PATHS = {
@@ -316,6 +321,7 @@ export class ElevenLabsStandIn {
         authenticated: key !== undefined,
         acceptsKey: this.#acceptsKey,
         scriptedPcm: this.#scriptedPcm,
+        logAudio: this.#options.logAudio ?? true,
       });
       this.#sessions.add(session);
       ws.on('close', () => this.#sessions.delete(session));
