@@ -1,10 +1,19 @@
 import { audio, type metrics, tts } from '@agents/core';
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { FakeTTS, ScriptError } from '../src/index.js';
 
 const FRAME_SAMPLES_24K = (24_000 * tts.TTS_FRAME_MS) / 1000;
 
 describe('TTS.synthesize through FakeTTS', () => {
+  it('leaves no listener on the signal the caller passed once a request is done', async () => {
+    const fake = new FakeTTS({ synthesize: Array.from({ length: 5 }, () => ({ audioMs: 100 })) });
+    const signal = new AbortController().signal;
+    for (let i = 0; i < 5; i++) await fake.synthesize('One.', { signal }).collect();
+    // A stream adapter passes its own signal to one request per sentence.
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+  });
+
   it('yields 20 ms frames whatever the provider chunk size, at once', async () => {
     const fake = new FakeTTS({
       synthesize: [{ text: 'Hello there.', audioMs: 1010, chunkMs: 33 }],

@@ -21,15 +21,21 @@ export abstract class ChunkedStream extends AsyncStream<SynthesizedAudio> {
   #firstAudioAt: number | undefined;
   #audioSeconds = 0;
   #textSent = false;
+  #detachSignal: (() => void) | undefined;
 
   constructor(tts: TTS, text: string, options: SynthesizeOptions = {}) {
     super();
     this.tts = tts;
     this.inputText = text;
     this.#framer = new TTSFramer(tts.sampleRate, tts.numChannels);
-    if (options.signal) {
-      if (options.signal.aborted) void this.close();
-      else options.signal.addEventListener('abort', () => void this.close(), { once: true });
+    const signal = options.signal;
+    if (signal?.aborted) void this.close();
+    else if (signal) {
+      // Removed when the run ends: a caller's long-lived signal (a stream
+      // adapter's, one per sentence) must not collect a listener per request.
+      const onAbort = () => void this.close();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#detachSignal = () => signal.removeEventListener('abort', onAbort);
     }
   }
 
@@ -49,6 +55,7 @@ export abstract class ChunkedStream extends AsyncStream<SynthesizedAudio> {
       for (const frame of this.#framer.flush()) await this.#emitFrame(frame);
       finished = !this.closed;
     } finally {
+      this.#detachSignal?.();
       const durationMs = performance.now() - this.#createdAt;
       this.tts.emit('metrics_collected', {
         type: 'tts',
