@@ -74,7 +74,7 @@ describe('installed from the tarballs with npm', () => {
   });
 
   it('registers exactly one plugin, its own, per plugin package (require and import)', async () => {
-    const registered = (load: string) =>
+    const registered = (load: (name: string) => string) =>
       `const { Plugin } = (${load('@agents/core')}).plugin;` +
       'console.log(JSON.stringify(Plugin.registeredPlugins.map((p) => p.package)));';
     const checks = plugins.flatMap((plugin: Publishable) => [
