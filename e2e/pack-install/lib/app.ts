@@ -8,7 +8,8 @@ const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
 
 /**
  * The environment npm runs in: the caller's, without the npm_* and pnpm_*
- * variables pnpm sets for its scripts (they would configure the inner npm),
+ * variables pnpm sets for its scripts (they would configure the inner npm;
+ * the registry and proxy settings a user may have set stay),
  * and with onnxruntime-node's postinstall told to skip its download. That
  * download is the CUDA provider from api.nuget.org, the only file its script
  * fetches on any platform (linux-x64); the CPU provider ships in the package.
@@ -17,7 +18,8 @@ const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
 export function npmEnv(cache: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (!/^(npm|pnpm)_/i.test(key)) env[key] = value;
+    const kept = /^npm_config_(registry|proxy|https_proxy|noproxy)$/i.test(key);
+    if (kept || !/^(npm|pnpm)_/i.test(key)) env[key] = value;
   }
   return {
     ...env,
