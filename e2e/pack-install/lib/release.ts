@@ -1,4 +1,5 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { type PackageJson, repoRoot } from './packages.js';
 
@@ -99,4 +100,39 @@ export function sourcesOutside(packageDir: string, files: string[]): string[] {
     }
   }
   return bad;
+}
+
+/**
+ * Packages a tarball's JavaScript imports without declaring them in
+ * dependencies, peerDependencies or optionalDependencies. In the workspace,
+ * and in an npm project where another package brings them, such imports
+ * resolve anyway; a user with a different set of packages gets a crash.
+ */
+export function undeclaredImports(
+  packageDir: string,
+  files: string[],
+  manifest: PackageJson,
+): string[] {
+  const declared = new Set([
+    manifest.name,
+    ...Object.keys(manifest.dependencies ?? {}),
+    ...Object.keys(manifest.peerDependencies ?? {}),
+    ...Object.keys(manifest.optionalDependencies ?? {}),
+  ]);
+  const statement = /^\s*(?:import|export)\s(?:[^;]*?\sfrom\s)?\s*['"]([^'"]+)['"]/gm;
+  const dynamic = /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
+  const found = new Set<string>();
+  for (const file of files.filter((f) => /\.[cm]?js$/.test(f) && !f.startsWith('src/'))) {
+    const text = readFileSync(join(packageDir, file), 'utf8');
+    for (const match of [...text.matchAll(statement), ...text.matchAll(dynamic)]) {
+      const specifier = match[1] as string;
+      if (specifier.startsWith('.') || isBuiltin(specifier)) continue;
+      const name = specifier
+        .split('/')
+        .slice(0, specifier.startsWith('@') ? 2 : 1)
+        .join('/');
+      if (!declared.has(name)) found.add(`${file}: ${specifier}`);
+    }
+  }
+  return [...found];
 }

@@ -10,6 +10,7 @@ import {
   listFiles,
   requestedBump,
   sourcesOutside,
+  undeclaredImports,
 } from '../lib/release.js';
 import { run } from '../lib/run.js';
 
@@ -120,6 +121,12 @@ describe('what each tarball ships', () => {
           files.filter((f) => /(^|\/)(test|tests|__tests__)\/|\.(test|spec)\.[cm]?[jt]s/.test(f)),
         ).toEqual([]);
         expect(sourcesOutside(dir, files)).toEqual([]);
+      });
+
+      it('imports only packages it declares (dependencies, peers, optional)', () => {
+        const { dir, files } = unpacked.get(pkg.name) ?? { dir: '', files: [] };
+        const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as PackageJson;
+        expect(undeclaredImports(dir, files, manifest)).toEqual([]);
       });
     });
   }
