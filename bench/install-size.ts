@@ -4,6 +4,8 @@
 // BENCHMARKS.md. Needs the packages built (`pnpm build`) and the npm registry.
 //
 //   pnpm -C bench install-size [runs]     (default 9 import runs per figure)
+//   pnpm -C bench install-size [runs] --keep         keeps the two projects, prints where
+//   pnpm -C bench install-size [runs] --reuse DIR    measures a kept DIR again, no install
 //
 // Each side gets a fresh project (`"type": "module"`) and a cold npm cache of
 // its own, so both download everything. onnxruntime-node's postinstall is
@@ -18,12 +20,15 @@ import { fileURLToPath } from 'node:url';
 import { fmt, median } from './measure.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
-const runs = Number(process.argv[2] ?? 9);
+const args = process.argv.slice(2);
+const runs = Number(args.find((a) => /^\d+$/.test(a)) ?? 9);
+const reuse = args.includes('--reuse') ? args[args.indexOf('--reuse') + 1] : undefined;
+const keep = args.includes('--keep') || reuse !== undefined;
 const ours = ['core', 'plugin-openai', 'plugin-deepgram', 'plugin-elevenlabs', 'plugin-silero'];
 const peer = ['', '-plugin-openai', '-plugin-deepgram', '-plugin-elevenlabs', '-plugin-silero'].map(
   (suffix) => `@livekit/agents${suffix}`,
 );
-const work = mkdtempSync(join(tmpdir(), 'agents-install-size-'));
+const work = reuse ?? mkdtempSync(join(tmpdir(), 'agents-install-size-'));
 
 interface Side {
   label: string;
@@ -46,6 +51,7 @@ function pack(): string[] {
 
 function install(label: string, specs: string[], packages: string[]): Side {
   const dir = join(work, label);
+  if (reuse) return { label, dir, packages, installMs: Number.NaN };
   mkdirSync(dir);
   writeFileSync(
     join(dir, 'package.json'),
@@ -136,7 +142,7 @@ function compare(a: Side, b: Side, which: 'first' | 'all'): string[] {
 }
 
 try {
-  const tarballs = pack();
+  const tarballs = reuse ? [] : pack();
   const a = install(
     'ours',
     tarballs,
@@ -174,5 +180,6 @@ try {
   console.log('| --- | --- | --- | --- |');
   for (const row of rows) console.log(row);
 } finally {
-  rmSync(work, { recursive: true, force: true });
+  if (keep) console.log(`\nprojects kept in ${work}`);
+  else rmSync(work, { recursive: true, force: true });
 }
