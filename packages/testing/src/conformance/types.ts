@@ -32,10 +32,21 @@ export interface ServiceControl {
   url: string;
   /** Upstream connections or requests open now (to check close/break ended them). */
   openConnections(): number;
+  /**
+   * Requests in progress now, as the service sees them: an HTTP exchange, or a
+   * synthesis context on a socket the plugin keeps open between requests (a
+   * warm connection is no leak; an unfinished request is). The close and
+   * `break` checks wait for it to drop. Default: `openConnections()`.
+   */
+  openRequests?(): number;
   /** Drops every open connection abruptly, as a network failure does (reconnect check). */
   dropConnections?(): void | Promise<void>;
-  /** Makes the next request fail with this HTTP status (typed-error and retryable checks). */
-  failNext?(status: number): void;
+  /**
+   * Makes the next request (the next `times`, default 1) fail with this HTTP
+   * status (typed-error and retryable checks). A streaming plugin's next
+   * connection attempt counts as a request.
+   */
+  failNext?(status: number, times?: number): void;
   close(): Promise<void>;
 }
 
@@ -52,21 +63,32 @@ export interface CommonConformanceOptions<Model> {
   createWithBadKey?: (service: ServiceControl) => Model | Promise<Model>;
   /** Check ids to skip, each with the reason (printed as the skipped test's name). */
   skip?: Partial<Record<string, string>>;
+  /** Run only these check ids (e.g. the forking `registration` check in an `*.e2e.test.ts` file). */
+  only?: readonly string[];
+  /** Where `packageName` resolves from in the registration check's child process. Default: process.cwd(). */
+  packageDir?: string;
   /** Defaults to vitest's globals. */
   test?: ConformanceTestAPI;
 }
 
 export interface STTConformanceOptions extends CommonConformanceOptions<stt.STT> {
   /**
-   * Speech the service transcribes, and the words it gives for it (a stand-in
-   * scripted for the kit's fixture, or the real service).
+   * Called before audio is sent: `utterances` are the words of the kit's
+   * speech fixture, one per speech region, in order (FIXTURE_UTTERANCES,
+   * repeated when the check sends the fixture several times). A stand-in
+   * scripts them; a real service hears them.
    */
-  prepare?: (service: ServiceControl, utterances: number) => void | Promise<void>;
+  prepare?: (service: ServiceControl, utterances: readonly string[]) => void | Promise<void>;
 }
 
 export interface TTSConformanceOptions extends CommonConformanceOptions<tts.TTS> {
   /** Lets the service speak these texts (a stand-in may need them registered). */
   prepare?: (service: ServiceControl, texts: readonly string[]) => void | Promise<void>;
+  /**
+   * The TTS gives word timings (`words` on its audio or FINISHED events) from
+   * `stream()`: then the kit checks them. Default false.
+   */
+  wordTimings?: boolean;
 }
 
 export interface LLMConformanceOptions extends CommonConformanceOptions<llm.LLM> {
@@ -83,6 +105,8 @@ export interface VADConformanceOptions {
   packageName?: string;
   create: () => vad.VAD | Promise<vad.VAD>;
   skip?: Partial<Record<string, string>>;
+  only?: readonly string[];
+  packageDir?: string;
   test?: ConformanceTestAPI;
 }
 
@@ -91,5 +115,7 @@ export interface ConformanceCheck<Options> {
   id: string;
   title: string;
   timeoutMs: number;
+  /** A reason to skip the check for these options (a missing capability), known before it runs. */
+  skipIf?(options: Options): string | undefined;
   run(options: Options): Promise<void>;
 }

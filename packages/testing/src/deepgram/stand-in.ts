@@ -85,6 +85,7 @@ interface TakenFault {
   afterAudioMs: number;
   onCloseStream: boolean;
   delayMs: number | undefined;
+  status: number;
 }
 
 /**
@@ -223,6 +224,11 @@ export class DeepgramStandIn {
     return this.#waits.until(check, timeoutMs, what);
   }
 
+  /** Terminates every open live connection now (no close frame: the client sees 1006), as a network failure does. */
+  dropConnections(): void {
+    for (const session of this.#sessions) session.shutdown();
+  }
+
   /** Stops listening and drops every connection. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -261,6 +267,8 @@ export class DeepgramStandIn {
     if (!this.#authorized(req)) return refuse({ status: 401, ...INVALID_AUTH });
     const faults = this.#takeFaults();
     if (faults.some((f) => f.fault === 'auth')) return refuse({ status: 401, ...INVALID_AUTH });
+    const failed = faults.find((f) => f.fault === 'status');
+    if (failed) return refuse(statusError(failed.status));
     let params: ListenParams;
     try {
       params = parseListenParams(url.searchParams);
@@ -336,6 +344,9 @@ export class DeepgramStandIn {
     if (!this.#authorized(req) || faults.some((f) => f.fault === 'auth')) {
       return answer(401, () => sendError(res, { status: 401, ...INVALID_AUTH }, requestId));
     }
+    const failed = faults.find((f) => f.fault === 'status');
+    if (failed)
+      return answer(failed.status, () => sendError(res, statusError(failed.status), requestId));
     if (faults.some((f) => f.fault === 'drop')) return void req.socket.destroy();
     // Stalled: the request is never answered; the client's own timeout (or close()) ends it.
     if (faults.some((f) => f.fault === 'stall')) return;
@@ -384,10 +395,17 @@ export class DeepgramStandIn {
         afterAudioMs: armed.options.afterAudioMs ?? 0,
         onCloseStream: armed.options.onCloseStream === true,
         delayMs: armed.options.delayMs,
+        status: armed.options.status ?? 503,
       });
     }
     return taken;
   }
+}
+
+/** The error a `status` fault answers with. */
+function statusError(status: number): ListenError {
+  const message = `the stand-in was asked to fail this request with ${status} (injectFault('status'))`;
+  return { status, code: status >= 500 ? 'INTERNAL_SERVER_ERROR' : 'FAULT_INJECTED', message };
 }
 
 function slowDelay(fault: TakenFault, profileMs: number): number {

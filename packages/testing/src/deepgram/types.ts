@@ -29,8 +29,9 @@ export type DeepgramLatencyOption = 'none' | 'realistic' | Partial<DeepgramLaten
  *   everything as usual (a request: a 200 whose body is not JSON).
  * - `slow-first-byte`: the 101 (or the response) is held back by `delayMs`, default the
  *   latency profile's `handshakeMs` (`prerecordedMs` for a request) or 2 s when that is 0.
+ * - `status`: the upgrade (or request) is refused with `status` (default 503) and an error body.
  */
-export type DeepgramFault = 'auth' | 'drop' | 'stall' | 'malformed' | 'slow-first-byte';
+export type DeepgramFault = 'auth' | 'drop' | 'stall' | 'malformed' | 'slow-first-byte' | 'status';
 
 export interface DeepgramFaultOptions {
   /** How many connections or requests the fault applies to. Default 1. */
@@ -44,6 +45,8 @@ export interface DeepgramFaultOptions {
   onCloseStream?: boolean;
   /** `slow-first-byte`: how long to hold the first byte back. */
   delayMs?: number;
+  /** `status`: the HTTP status answered. Default 503. */
+  status?: number;
 }
 
 /** One `/v1/listen` websocket, as the stand-in saw it. */

@@ -18,6 +18,8 @@ export interface SessionOptions {
   authenticated: boolean;
   acceptsKey(key: string): boolean;
   scriptedPcm(text: string, sampleRate: number): Int16Array | undefined;
+  /** Keep audio in `connection.sent`; false logs its length only. */
+  logAudio: boolean;
 }
 
 type Message = Record<string, unknown>;
@@ -76,6 +78,11 @@ export class TtsSession {
     ws.on('close', () => this.#stop());
     ws.on('error', () => this.#stop());
     this.#armSocketTimer();
+  }
+
+  /** Contexts the client has not closed (draining ones are closed: their audio is leftover). */
+  get openContexts(): number {
+    return this.#open.size;
   }
 
   /** A wrong key on the upgrade, answered after it (`socketAuthFailure: 'close-1008'`). */
@@ -304,7 +311,12 @@ export class TtsSession {
 
   #send(message: Message): void {
     if (this.#ws.readyState !== this.#ws.OPEN) return;
-    this.#connection.sent.push(message);
+    const { audio } = message;
+    const logged =
+      this.#options.logAudio || typeof audio !== 'string'
+        ? message
+        : { ...message, audio: `<${audio.length} base64 characters>` };
+    this.#connection.sent.push(logged);
     this.#ws.send(JSON.stringify(message));
   }
 

@@ -47,6 +47,11 @@ export interface ElevenLabsStandInOptions {
    * Unverified for the real service; a robust client works with both.
    */
   alignmentTimes?: 'chunk' | 'context';
+  /**
+   * Keep the audio of every message sent in `connection.sent` (the default).
+   * False logs its length only: a long run would otherwise hold all its audio.
+   */
+  logAudio?: boolean;
 }
 
 const PATHS = {
@@ -78,6 +83,8 @@ export class ElevenLabsStandIn {
   readonly #server: Server;
   readonly #wss: WebSocketServer;
   readonly #sockets = new Set<WebSocket>();
+  readonly #sessions = new Set<TtsSession>();
+  #httpInFlight = 0;
   readonly #audio = new ScriptedAudio();
   readonly #faults: { armed: ElevenLabsArmedFault; remaining: number }[] = [];
   readonly #waiters = new Set<(connection: ElevenLabsConnection) => void>();
@@ -155,6 +162,7 @@ export class ElevenLabsStandIn {
       fault,
       afterAudioMs: options.afterAudioMs ?? 0,
       delayMs: options.delayMs ?? 3000,
+      ...(fault === 'status' ? { status: options.status ?? 500 } : {}),
     };
     this.#faults.push({ armed, remaining: options.times ?? 1 });
     return this;
@@ -166,6 +174,21 @@ export class ElevenLabsStandIn {
 
   openConnectionCount(): number {
     return this.#sockets.size;
+  }
+
+  /** Cuts every open websocket at once (1006 for the client), as a network failure would. */
+  dropConnections(): void {
+    for (const ws of this.#sockets) ws.terminate();
+  }
+
+  /**
+   * Requests in progress: HTTP exchanges not yet over, and synthesis
+   * contexts open on the websockets (a warm socket with none is idle).
+   */
+  openRequestCount(): number {
+    let contexts = 0;
+    for (const session of this.#sessions) contexts += session.openContexts;
+    return this.#httpInFlight + contexts;
   }
 
   /**
@@ -250,6 +273,10 @@ export class ElevenLabsStandIn {
       refuse(ElevenLabsHttpError.invalidKey());
       return;
     }
+    if (fault?.fault === 'status') {
+      refuse(statusError(fault.status ?? 500));
+      return;
+    }
     const headerKey = req.headers['xi-api-key'];
     const queryKey = url.searchParams.get('authorization')?.replace(/^Bearer\s+/i, '');
     const key = typeof headerKey === 'string' ? headerKey : queryKey;
@@ -294,7 +321,10 @@ export class ElevenLabsStandIn {
         authenticated: key !== undefined,
         acceptsKey: this.#acceptsKey,
         scriptedPcm: this.#scriptedPcm,
+        logAudio: this.#options.logAudio ?? true,
       });
+      this.#sessions.add(session);
+      ws.on('close', () => this.#sessions.delete(session));
       if (badKey) session.rejectKey();
       for (const waiter of this.#waiters) waiter(connection);
     });
@@ -344,7 +374,11 @@ export class ElevenLabsStandIn {
     };
     this.requests.push(record);
     const gone = new AbortController();
-    res.once('close', () => gone.abort());
+    this.#httpInFlight += 1;
+    res.once('close', () => {
+      this.#httpInFlight -= 1;
+      gone.abort();
+    });
     const signal = AbortSignal.any([gone.signal, this.#closing.signal]);
     try {
       record.body = parseBody(await readBody(req));
@@ -389,11 +423,19 @@ export class ElevenLabsStandIn {
     const fault = this.#takeFault();
     record.fault = fault;
     if (fault?.fault === 'auth') throw ElevenLabsHttpError.invalidKey();
+    if (fault?.fault === 'status') throw statusError(fault.status ?? 500);
     await handleSpeech(
       { req, res, record, fault, latency: this.#latency, signal, scriptedPcm: this.#scriptedPcm },
       speech[2] !== undefined,
     );
   }
+}
+
+/** What the service answers for `status`, in its `{"detail": {status, message}}` shape. */
+function statusError(status: number): ElevenLabsHttpError {
+  return status >= 500
+    ? ElevenLabsHttpError.detail(status, 'internal_error', 'An internal error occurred.')
+    : ElevenLabsHttpError.detail(status, 'invalid_request', `Request refused (${status}).`);
 }
 
 async function readBody(req: IncomingMessage, limit = 2 ** 20): Promise<Buffer> {

@@ -39,8 +39,15 @@ export const REALISTIC_LATENCY: ElevenLabsLatency = {
  *   first audio, then business as usual. Over HTTP: a 200 with a JSON error
  *   body instead of audio, as a misbehaving proxy would answer.
  * - `slow-first-byte`: the first audio of the connection comes `delayMs` late.
+ * - `status`: refused with HTTP `status` (handshake or request), the service's error body.
  */
-export type ElevenLabsFault = 'auth' | 'drop' | 'stall' | 'malformed' | 'slow-first-byte';
+export type ElevenLabsFault =
+  | 'auth'
+  | 'drop'
+  | 'stall'
+  | 'malformed'
+  | 'slow-first-byte'
+  | 'status';
 
 export interface ElevenLabsFaultOptions {
   /** How many connections or requests get the fault. Default 1. */
@@ -49,6 +56,8 @@ export interface ElevenLabsFaultOptions {
   afterAudioMs?: number;
   /** `slow-first-byte`: the extra wait before the first audio. Default 3000 ms. */
   delayMs?: number;
+  /** `status`: the HTTP status answered. Default 500. */
+  status?: number;
 }
 
 /** A fault as a connection or request took it. */
@@ -56,6 +65,7 @@ export interface ElevenLabsArmedFault {
   fault: ElevenLabsFault;
   afterAudioMs: number;
   delayMs: number;
+  status?: number;
 }
 
 export type ElevenLabsSocketKind = 'multi-stream-input' | 'stream-input';

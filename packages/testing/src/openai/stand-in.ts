@@ -189,6 +189,14 @@ export class OpenAIStandIn {
     if (left.length > 0) throw new Error(`OpenAIStandIn: never used: ${left.join(', ')}`);
   }
 
+  /**
+   * Destroys every open connection now, idle keep-alive ones included, as a
+   * network failure does; the server goes on listening for new ones.
+   */
+  dropConnections(): void {
+    this.#server.closeAllConnections();
+  }
+
   /** Stops listening and drops every open connection. */
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));

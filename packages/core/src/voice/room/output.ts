@@ -39,7 +39,13 @@ const FRAME_MS = 10;
  * rtc-node's capture callback can take tens of ms (a busy event loop, a
  * fresh source), and one 10 ms frame would run out before the next arrives.
  */
-const MAX_FRAME_MS = 100;
+const MAX_FRAME_MS = 200;
+/**
+ * Audio a dry source waits for before it starts playing an open segment:
+ * started on 20 ms, it would run dry again (a gap) whenever the next frame
+ * or the capture callback comes late, as on a busy machine.
+ */
+const MIN_START_MS = 60;
 /** Deadline for a frame already handed to the source before the source is closed. */
 const CAPTURE_SETTLE_MS = 1000;
 
@@ -64,6 +70,7 @@ export class RoomAudioOutput implements AudioOutput {
   readonly #fadeSamples: number;
   readonly #frameSamples: number;
   readonly #maxFrameSamples: number;
+  readonly #minStartSamples: number;
   readonly #subscriberTimeoutMs: number;
   readonly #queue = new SegmentQueue();
   readonly #timeline: SourceTimeline;
@@ -108,6 +115,7 @@ export class RoomAudioOutput implements AudioOutput {
     this.#fadeSamples = Math.max(1, Math.round(((options.fadeMs ?? 20) * this.sampleRate) / 1000));
     this.#frameSamples = Math.round((FRAME_MS * this.sampleRate) / 1000);
     this.#maxFrameSamples = Math.round((MAX_FRAME_MS * this.sampleRate) / 1000);
+    this.#minStartSamples = Math.round((MIN_START_MS * this.sampleRate) / 1000);
     this.#subscriberTimeoutMs = options.subscriberTimeoutMs ?? 10_000;
     parts.publication.waitForSubscription().then(
       () => this.#openGate(),
@@ -289,7 +297,8 @@ export class RoomAudioOutput implements AudioOutput {
     if (this.#gateOpen) return;
     this.#gateOpen = true;
     clearTimeout(this.#gateTimer);
-    this.#tick();
+    // Not at once: the gate may open between two frames of a burst.
+    this.#tickSoon();
   }
 
   /** Clears the source and takes back all it held: the playhead stays where it is. */
@@ -438,10 +447,12 @@ export class RoomAudioOutput implements AudioOutput {
     let tailCount = tail ? Math.min(size, tail.length - this.#tailHanded) : 0;
     const content = Math.max(segmentPart.length, tailCount);
     let length = content - (content % this.#frameSamples);
-    if (length === 0) {
-      if (segment && !segment.flushed && tailCount === 0) return undefined;
-      length = this.#frameSamples;
+    if (segment && !segment.flushed && tailCount === 0) {
+      if (length === 0) return undefined;
+      const dry = this.#timeline.queuedMs(now) <= 0;
+      if (dry && segmentPart.length < this.#minStartSamples) return undefined;
     }
+    if (length === 0) length = this.#frameSamples;
     segmentPart = segmentPart.subarray(0, Math.min(segmentPart.length, length));
     tailCount = Math.min(tailCount, length);
     const out = new Int16Array(length);

@@ -1,0 +1,23 @@
+import {
+  describeSTTConformance,
+  openaiService,
+  type StandInControl,
+  scriptTranscripts,
+} from '@agents/testing/conformance';
+import { describe, it } from 'vitest';
+import { STT } from '../src/index.js';
+
+// Fast retries: the checks make the service fail on purpose.
+const connectOptions = { maxRetry: 2, retryIntervalMs: 10, timeoutMs: 5000 };
+const key = (service: unknown) => (service as StandInControl<unknown>).apiKey;
+
+describeSTTConformance({
+  name: 'openai.STT',
+  service: () => openaiService('transcriptions'),
+  create: (service) => new STT({ apiKey: key(service), baseURL: service.url, connectOptions }),
+  createWithBadKey: (service) =>
+    new STT({ apiKey: 'wrong-key', baseURL: service.url, connectOptions }),
+  prepare: scriptTranscripts,
+  skip: { registration: 'forks: in conformance-stt.e2e.test.ts' },
+  test: { describe, it },
+});
