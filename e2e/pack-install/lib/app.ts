@@ -68,12 +68,13 @@ export function writeTypeCheck(
   packages: Publishable[],
   options: { skipLibCheck: boolean; typeRoots: string },
 ): string {
-  const imports = packages.map((pkg, i) => `import * as api${i} from '${pkg.name}';`);
+  const specifiers = packages.flatMap((pkg) => pkg.entryPoints);
+  const imports = specifiers.map((specifier, i) => `import * as api${i} from '${specifier}';`);
   const source = [
     ...imports,
     "import { defineAgent, type JobContext } from '@agents/core';",
     '',
-    `export const everyApi = [${packages.map((_, i) => `api${i}`).join(', ')}];`,
+    `export const everyApi = [${specifiers.map((_, i) => `api${i}`).join(', ')}];`,
     'export const agent = defineAgent({',
     '  entry: async (ctx: JobContext) => {',
     '    console.log(ctx.job.id);',

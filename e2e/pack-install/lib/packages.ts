@@ -25,6 +25,8 @@ export interface Publishable {
   dir: string;
   manifest: PackageJson;
   isPlugin: boolean;
+  /** What a user can import: the package name and each subpath export, e.g. `@agents/testing/conformance`. */
+  entryPoints: string[];
 }
 
 /** Every package a release publishes: the non-private ones under packages/ and plugins/. */
@@ -38,7 +40,13 @@ export function publishablePackages(): Publishable[] {
       const manifest = JSON.parse(readFileSync(file, 'utf8')) as PackageJson;
       if (manifest.private) continue;
       const isPlugin = manifest.keywords?.includes('agents-plugin') ?? false;
-      found.push({ name: manifest.name, dir, manifest, isPlugin });
+      found.push({
+        name: manifest.name,
+        dir,
+        manifest,
+        isPlugin,
+        entryPoints: entryPoints(manifest),
+      });
     }
   }
   return found;
@@ -65,4 +73,14 @@ export async function packAll(
     tarballs.set(pkg.name, tarball);
   }
   return tarballs;
+}
+
+function entryPoints(manifest: PackageJson): string[] {
+  const subpaths =
+    typeof manifest.exports === 'object' && manifest.exports !== null
+      ? Object.keys(manifest.exports).filter((key) => key.startsWith('.'))
+      : ['.'];
+  return subpaths
+    .filter((subpath) => subpath !== './package.json' && !subpath.includes('*'))
+    .map((subpath) => (subpath === '.' ? manifest.name : `${manifest.name}${subpath.slice(1)}`));
 }

@@ -14,6 +14,7 @@ import { run } from '../lib/run.js';
 
 const packages = publishablePackages();
 const plugins = packages.filter((pkg) => pkg.isPlugin);
+const entryPoints = packages.flatMap((pkg) => pkg.entryPoints);
 let work: string;
 let app: string;
 let cache: string;
@@ -56,20 +57,19 @@ describe('installed from the tarballs with npm', () => {
     }
   });
 
-  it('require()s every package from a CommonJS project, one @agents/core instance', async () => {
-    const { stdout } = await node(['load.cjs', ...packages.map((pkg) => pkg.name)]);
+  it('require()s every entry point of every package from a CommonJS project, one @agents/core instance', async () => {
+    const { stdout } = await node(['load.cjs', ...entryPoints]);
     const loaded = parseLastLine<Loaded>(stdout);
-    for (const pkg of packages) expect(loaded.exports[pkg.name]?.length ?? 0).toBeGreaterThan(0);
+    for (const entry of entryPoints)
+      expect(loaded.exports[entry]?.length ?? 0, entry).toBeGreaterThan(0);
     expect(loaded.sameCore).toBe(true);
   });
 
-  it('import()s every package from an ES module project, one @agents/core instance', async () => {
-    const { stdout } = await node(
-      ['load.mjs', ...packages.map((pkg) => pkg.name)],
-      join(app, 'esm'),
-    );
+  it('import()s every entry point of every package from an ES module project, one @agents/core instance', async () => {
+    const { stdout } = await node(['load.mjs', ...entryPoints], join(app, 'esm'));
     const loaded = parseLastLine<Loaded>(stdout);
-    for (const pkg of packages) expect(loaded.exports[pkg.name]?.length ?? 0).toBeGreaterThan(0);
+    for (const entry of entryPoints)
+      expect(loaded.exports[entry]?.length ?? 0, entry).toBeGreaterThan(0);
     expect(loaded.sameCore).toBe(true);
   });
 
