@@ -30,7 +30,7 @@ function printTestSummary() {
   let failed = 0;
   let skipped = 0;
   let files = 0;
-  for (const dir of ['packages', 'plugins', 'examples']) {
+  for (const dir of ['packages', 'plugins', 'examples', 'e2e']) {
     if (!existsSync(join(root, dir))) continue;
     for (const name of readdirSync(join(root, dir))) {
       for (const file of ['test-results.json', 'test-results-e2e.json']) {

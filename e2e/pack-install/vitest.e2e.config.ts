@@ -1,0 +1,1 @@
+export { default } from '../../vitest.e2e.js';
