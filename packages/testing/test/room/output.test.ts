@@ -1,6 +1,6 @@
 import { voice } from '@agents/core';
 import { FakeRoom, scaledMs } from '@agents/testing';
-import { AudioFrame, AudioStream } from '@livekit/rtc-node';
+import { AudioFrame, AudioSource, AudioStream } from '@livekit/rtc-node';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { activeResources, expectNothingLeftRunning, nextEvent, tone } from './fake-room-helpers.js';
 
@@ -404,6 +404,31 @@ describe('RoomAudioOutput', () => {
       });
     } finally {
       clock.mockRestore();
+    }
+  });
+
+  it('a capture rtc-node never confirms does not stall the output: after its deadline the rest plays', async () => {
+    room = new FakeRoom({ agentSubscribed: true });
+    const out = await publish();
+    // The first frame goes into the source, but its callback is lost.
+    const original = AudioSource.prototype.captureFrame;
+    const capture = vi
+      .spyOn(AudioSource.prototype, 'captureFrame')
+      .mockImplementationOnce(function (this: AudioSource, frame: AudioFrame) {
+        original.call(this, frame).catch(() => {});
+        return new Promise<void>(() => {});
+      });
+    try {
+      // Half a second goes in more than one frame: the second waits for the first's callback.
+      const id = await speak(out, chirp(0.5));
+      expect(await within(out.waitForPlayout(id), 'the playout past the lost callback')).toEqual({
+        segmentId: id,
+        playbackPosition: 0.5,
+        interrupted: false,
+      });
+      expect(capture.mock.calls.length).toBeGreaterThan(1);
+    } finally {
+      capture.mockRestore();
     }
   });
 
