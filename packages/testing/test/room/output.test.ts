@@ -1,7 +1,7 @@
 import { voice } from '@agents/core';
 import { FakeRoom, scaledMs } from '@agents/testing';
-import { AudioFrame, AudioStream } from '@livekit/rtc-node';
-import { afterEach, describe, expect, it } from 'vitest';
+import { AudioFrame, AudioSource, AudioStream } from '@livekit/rtc-node';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { activeResources, expectNothingLeftRunning, nextEvent, tone } from './fake-room-helpers.js';
 
 const RATE = 24000;
@@ -379,6 +379,59 @@ describe('RoomAudioOutput', () => {
     expectHeard(ear.samples, resumed - 1 + TICK, chirp(0.2).subarray(TICK));
   });
 
+  it('a segment finishes even when its last frame ends between two reads of the clock in one tick (a busy machine preempts the output there)', async () => {
+    room = new FakeRoom({ agentSubscribed: true });
+    const out = await publish();
+    // The first clock read of each turn of the event loop comes 50 ms late, as when the process
+    // is descheduled right after it: the playhead is moved with that read, and the next timer is
+    // set with a later one, past the end of the last frame. Nothing else wakes the output here.
+    const now = performance.now.bind(performance);
+    let fresh = true;
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => {
+      if (!fresh) return now();
+      fresh = false;
+      queueMicrotask(() => {
+        fresh = true;
+      });
+      return now() - 50;
+    });
+    try {
+      const id = await speak(out, chirp(0.2));
+      expect(await within(out.waitForPlayout(id), 'the playout of the segment')).toEqual({
+        segmentId: id,
+        playbackPosition: 0.2,
+        interrupted: false,
+      });
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
+  it('a capture rtc-node never confirms does not stall the output: after its deadline the rest plays', async () => {
+    room = new FakeRoom({ agentSubscribed: true });
+    const out = await publish();
+    // The first frame goes into the source, but its callback is lost.
+    const original = AudioSource.prototype.captureFrame;
+    const capture = vi
+      .spyOn(AudioSource.prototype, 'captureFrame')
+      .mockImplementationOnce(function (this: AudioSource, frame: AudioFrame) {
+        original.call(this, frame).catch(() => {});
+        return new Promise<void>(() => {});
+      });
+    try {
+      // Half a second goes in more than one frame: the second waits for the first's callback.
+      const id = await speak(out, chirp(0.5));
+      expect(await within(out.waitForPlayout(id), 'the playout past the lost callback')).toEqual({
+        segmentId: id,
+        playbackPosition: 0.5,
+        interrupted: false,
+      });
+      expect(capture.mock.calls.length).toBeGreaterThan(1);
+    } finally {
+      capture.mockRestore();
+    }
+  });
+
   it('setVolume ramps the gain of what is handed to the track: quieter, without a click', async () => {
     // The gain applies as audio is handed to the source: its queue is the delay.
     const out = await publish({ bufferMs: 4000, queueSizeMs: 200 });
@@ -526,5 +579,20 @@ async function until(test: () => boolean, what: string, ms = 5000): Promise<void
   while (!test()) {
     if (performance.now() > deadline) throw new Error(`not within ${scaledMs(ms)} ms: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+async function within<T>(promise: Promise<T>, what: string, ms = 10_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`not within ${scaledMs(ms)} ms: ${what}`)),
+      scaledMs(ms),
+    );
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
   }
 }

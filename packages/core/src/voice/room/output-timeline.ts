@@ -90,14 +90,18 @@ export class SourceTimeline {
     return { segments, tailSamples };
   }
 
-  /** The next time the playhead crosses a frame boundary after `now` (undefined: nothing queued). */
+  /**
+   * When the playhead next crosses a boundary of the oldest frame not yet
+   * counted as played (undefined: none left). It may be at or before `now`:
+   * a frame can end between the `advance` that left it unfinished and this
+   * call (a busy machine preempts the process in between); skipping it would
+   * leave its segment unfinished, with nothing left to wake the output.
+   */
   nextBoundary(now: number): number | undefined {
-    for (const frame of this.#frames) {
-      if (frame.startAt > now) return frame.startAt;
-      const end = frame.startAt + frame.samples * this.#msPerSample;
-      if (end > now) return end;
-    }
-    return undefined;
+    const frame = this.#frames[0];
+    if (!frame) return undefined;
+    if (frame.startAt > now) return frame.startAt;
+    return frame.startAt + frame.samples * this.#msPerSample;
   }
 
   /** The source's queue was cleared at `now`: nothing handed is queued any more. */

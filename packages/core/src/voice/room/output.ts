@@ -48,6 +48,13 @@ const MAX_FRAME_MS = 200;
 const MIN_START_MS = 60;
 /** Deadline for a frame already handed to the source before the source is closed. */
 const CAPTURE_SETTLE_MS = 1000;
+/**
+ * A capture whose callback has not come by then is taken as done. The native
+ * source calls back within a 10 ms tick once its queue is back to its size
+ * (our frames take at most MAX_FRAME_MS to get there); waiting on a lost
+ * callback would leave the agent silent for good.
+ */
+const CAPTURE_DEADLINE_MS = 3000;
 
 /**
  * The agent's voice in a room: a `LocalAudioTrack` fed by an `AudioSource`
@@ -96,6 +103,8 @@ export class RoomAudioOutput implements AudioOutput {
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** The frame being handed: rtc-node's `captureFrame` is asynchronous; one at a time keeps order. */
   #capturing: Promise<void> | undefined;
+  #captureTimer: ReturnType<typeof setTimeout> | undefined;
+  #captureStallLogged = false;
   /** The queue was cleared while a frame was being handed: clear again once it landed. */
   #clearAgain = false;
   /** What is left to hand is less than a chunk of a segment still open. */
@@ -247,6 +256,7 @@ export class RoomAudioOutput implements AudioOutput {
         () => {},
       );
     }
+    clearTimeout(this.#captureTimer);
     source.clearQueue();
     if (publication.sid && this.#parts.room.isConnected) {
       try {
@@ -402,13 +412,37 @@ export class RoomAudioOutput implements AudioOutput {
     // Only a piece of the open segment shorter than a chunk: its next frame (or flush) comes back here.
     this.#starved = frame === undefined;
     if (!frame) return;
-    this.#capturing = this.#parts.source.captureFrame(frame).then(
-      () => this.#captured(),
-      (error: unknown) => {
-        if (!this.#closed) log().warn({ err: error }, 'the agent audio source refused a frame');
-        this.#captured();
-      },
-    );
+    this.#capture(frame);
+  }
+
+  /** Hands one frame; done when rtc-node calls back, or at CAPTURE_DEADLINE_MS if it never does. */
+  #capture(frame: AudioFrame): void {
+    let settle!: () => void;
+    this.#capturing = new Promise<void>((resolve) => {
+      settle = () => {
+        if (this.#captureTimer === timer) this.#captureTimer = undefined;
+        clearTimeout(timer);
+        resolve();
+        // A late callback of a capture already taken as done must not end the next one.
+        if (this.#capturing === capturing) this.#captured();
+      };
+    });
+    const capturing = this.#capturing;
+    const timer = setTimeout(() => {
+      if (!this.#captureStallLogged && !this.#closed) {
+        this.#captureStallLogged = true;
+        log().warn(
+          { trackName: this.#parts.trackName, waitedMs: CAPTURE_DEADLINE_MS },
+          "the agent's audio source did not confirm a frame in time: going on without it (logged once)",
+        );
+      }
+      settle();
+    }, CAPTURE_DEADLINE_MS);
+    this.#captureTimer = timer;
+    this.#parts.source.captureFrame(frame).then(settle, (error: unknown) => {
+      if (!this.#closed) log().warn({ err: error }, 'the agent audio source refused a frame');
+      settle();
+    });
   }
 
   #captured(): void {
@@ -450,7 +484,8 @@ export class RoomAudioOutput implements AudioOutput {
     if (segment && !segment.flushed && tailCount === 0) {
       if (length === 0) return undefined;
       const dry = this.#timeline.queuedMs(now) <= 0;
-      if (dry && segmentPart.length < this.#minStartSamples) return undefined;
+      // (A queue too small for MIN_START_MS starts on a full frame.)
+      if (dry && segmentPart.length < Math.min(this.#minStartSamples, size)) return undefined;
     }
     if (length === 0) length = this.#frameSamples;
     segmentPart = segmentPart.subarray(0, Math.min(segmentPart.length, length));
