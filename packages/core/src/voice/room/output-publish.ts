@@ -50,7 +50,12 @@ export async function publishAgentTrack(
   }
   const trackName = options.trackName ?? 'agent-voice';
   const timeoutMs = options.publishTimeoutMs ?? 10_000;
-  const source = new AudioSource(options.sampleRate ?? 24_000, 1, queueSizeMs);
+  // The output fills the source to `queueSizeMs` by its model of the playout.
+  // The native queue gets twice that: when a busy machine delays the native
+  // ticks, the source holds more than the model thinks, and a full native
+  // queue would refuse or drop audio. (Take-backs may then repeat a few ms
+  // around a fade, never lose any.)
+  const source = new AudioSource(options.sampleRate ?? 24_000, 1, queueSizeMs * 2);
   const track = LocalAudioTrack.createAudioTrack(trackName, source);
   const publishing = participant.publishTrack(
     track,
