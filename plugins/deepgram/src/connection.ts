@@ -15,6 +15,13 @@ const CLOSE_STREAM = JSON.stringify({ type: 'CloseStream' });
  */
 export const REPLAY_WINDOW_SECONDS = 15;
 
+/**
+ * Audio the open socket may hold unsent before `roomFor` makes the writer wait.
+ * Deepgram reads in real time, so a file fed fast (or a slow network) would
+ * otherwise pile all of it up in memory; a couple of seconds keeps the pipe full.
+ */
+export const LIVE_BUFFER_SECONDS = 2;
+
 export interface ConnectionInit {
   label: string;
   options: ResolvedOptions;
@@ -80,10 +87,7 @@ export class Connection {
       bufferLimitBytes: 64 * 1024,
       onOpen: (socket) => this.#onOpen(socket),
       onMessage: (data, isBinary) => this.#onMessage(data, isBinary),
-      onLost: () => {
-        this.#live = undefined;
-        if (this.#whenLive.done) this.#whenLive = new utils.Future<void>();
-      },
+      onLost: () => this.#down(),
       onMetrics: init.onMetrics,
       signal: init.signal,
     });
@@ -99,13 +103,22 @@ export class Connection {
   }
 
   /**
-   * Undefined when `seconds` more audio can be taken without losing any; otherwise
-   * a promise that settles once the connection is live (or over). Audio faster than
-   * real time (a file) waits here while connecting instead of overflowing the
-   * window; live audio backs up into the stream's input, which drops it, bounded.
+   * Undefined when `seconds` more audio can be taken now; otherwise a promise that
+   * settles once there is room, or the stream is over. While connected, room is the
+   * socket holding at most `LIVE_BUFFER_SECONDS` unsent (a stall or drop meanwhile
+   * reconnects, which settles it too); while down, it is the replay window having
+   * room, or the connection being live again. Audio faster than real time (a file)
+   * waits here; live audio backs up into the stream's input, which drops it, bounded.
    */
   roomFor(seconds: number): Promise<void> | undefined {
-    if (this.#live || this.#window.seconds + seconds <= REPLAY_WINDOW_SECONDS) return undefined;
+    const live = this.#live;
+    if (live) {
+      const bound = LIVE_BUFFER_SECONDS * this.options.sampleRate * 2;
+      if (live.bufferedAmount <= bound) return undefined;
+      const stallMs = this.options.connectOptions.timeoutMs;
+      return Promise.race([live.drained(bound, stallMs), this.#socket.done]);
+    }
+    if (this.#window.seconds + seconds <= REPLAY_WINDOW_SECONDS) return undefined;
     return Promise.race([this.#whenLive.promise, this.#socket.done]);
   }
 
@@ -113,10 +126,9 @@ export class Connection {
   sendAudio(start: number, bytes: Uint8Array): void {
     this.#next = start + bytes.byteLength / 2 / this.options.sampleRate;
     const pushedOut = this.#window.addAudio(start, bytes);
-    if (this.#live) {
-      this.#live.send(bytes);
-      return;
-    }
+    if (this.#live?.send(bytes)) return;
+    // Gone before `onLost` said so: the audio waits in the window from now on.
+    this.#down();
     if (pushedOut > 0) {
       if (this.#lostWhileDown === 0) {
         log().warn(
@@ -151,6 +163,11 @@ export class Connection {
 
   close(): Promise<void> {
     return this.#socket.close();
+  }
+
+  #down(): void {
+    this.#live = undefined;
+    if (this.#whenLive.done) this.#whenLive = new utils.Future<void>();
   }
 
   #onOpen(socket: plugin.OpenSocket): void {

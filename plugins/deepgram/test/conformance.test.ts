@@ -20,10 +20,6 @@ describeSTTConformance({
   prepare: scriptTranscripts,
   skip: {
     registration: 'forks: in conformance.e2e.test.ts',
-    // Found by the kit: once connected, audio goes to ws.send() with no bound on the
-    // socket's bufferedAmount (Connection.roomFor only limits the replay window while
-    // down), so audio written faster than the service reads piles up in memory.
-    'long-stream': 'known bug: no backpressure on the live socket (issue 13 report)',
   },
   test: { describe, it },
 });

@@ -1,5 +1,5 @@
 import type WebSocket from 'ws';
-import { APIConnectionError, type APIError } from '../errors.js';
+import { APIConnectionError, type APIError, APITimeoutError } from '../errors.js';
 import { log, redactUrl } from '../log.js';
 import { errorMessage, withDeadline } from './deadline.js';
 import { Future } from './future.js';
@@ -101,6 +101,10 @@ export class Connection {
   readonly #closed = new Future<void>();
   /** The end's final message or close frame went out: nothing may follow it. */
   #ended = false;
+  /** Callers of `drained()`, released as writes complete or when the connection goes. */
+  #drainWaits: { bytes: number; resolve: () => void }[] = [];
+  /** Fails the connection when nothing was written for a while with `drained()` callers waiting. */
+  #stall: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     ws: WebSocket,
@@ -148,8 +152,62 @@ export class Connection {
         this.fail(
           new APIConnectionError(`${this.#label}: send failed: ${error.message}`, { cause: error }),
         );
+      } else {
+        this.#wrote();
       }
     });
+  }
+
+  /** `OpenSocket.bufferedAmount`. */
+  get bufferedAmount(): number {
+    return this.lost.done ? 0 : this.#ws.bufferedAmount;
+  }
+
+  /** `OpenSocket.drained`. */
+  drained(bytes: number, stallMs: number): Promise<void> {
+    if (this.lost.done || this.#ws.readyState !== WS_OPEN || this.#ws.bufferedAmount <= bytes) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.#drainWaits.push({ bytes, resolve });
+      this.#armStall(stallMs);
+    });
+  }
+
+  /** A write reached the network: release the waits it satisfies; progress resets the stall deadline. */
+  #wrote(): void {
+    if (this.#drainWaits.length === 0) return;
+    const buffered = this.#ws.bufferedAmount;
+    this.#drainWaits = this.#drainWaits.filter((wait) => {
+      if (buffered > wait.bytes) return true;
+      wait.resolve();
+      return false;
+    });
+    if (this.#drainWaits.length === 0) this.#disarmStall();
+    else if (this.#stall) this.#stall.refresh();
+  }
+
+  #armStall(stallMs: number): void {
+    if (this.#stall) return;
+    this.#stall = setTimeout(() => {
+      this.fail(
+        new APITimeoutError(
+          `${this.#label}: the server took no data for ${stallMs} ms with ` +
+            `${this.#ws.bufferedAmount} bytes waiting to be sent (stalled); reconnecting`,
+        ),
+      );
+    }, stallMs);
+  }
+
+  #disarmStall(): void {
+    clearTimeout(this.#stall);
+    this.#stall = undefined;
+  }
+
+  /** The connection is going: nothing more will drain, and nothing may be sent on it. */
+  #releaseDrainWaits(): void {
+    this.#disarmStall();
+    for (const wait of this.#drainWaits.splice(0)) wait.resolve();
   }
 
   /**
@@ -244,8 +302,10 @@ export class Connection {
     this.terminate();
   }
 
+  /** Called on every way the connection goes (fail, terminate, close). */
   #stopTimers(): void {
     this.stopKeepalive();
     this.#disarmReply();
+    this.#releaseDrainWaits();
   }
 }

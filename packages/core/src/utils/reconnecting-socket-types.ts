@@ -35,6 +35,15 @@ export interface OpenSocket {
    * caller restores in the next `onOpen`.
    */
   send(data: string | Uint8Array): boolean;
+  /** Bytes sent on this connection and not yet written to the network; 0 once it is gone. */
+  readonly bufferedAmount: number;
+  /**
+   * The caller's backpressure: resolves once `bufferedAmount` is at most `bytes`
+   * (a bound above a ping's few bytes), or once this connection is gone. A server
+   * that takes no data for `stallMs` meanwhile is stalled: the connection is
+   * dropped (`onLost`, then a reconnect, as for any drop), which resolves it.
+   */
+  drained(bytes: number, stallMs: number): Promise<void>;
   /** 0 for the first connection, then 1, 2... per reconnect. */
   readonly generation: number;
 }

@@ -303,7 +303,15 @@ export class ReconnectingSocket {
           const { onOpen } = this.#options;
           inOnOpen = true;
           await Promise.race([
-            (async () => onOpen?.({ send: (data) => opened.sendIfLive(data), generation }))(),
+            (async () =>
+              onOpen?.({
+                send: (data) => opened.sendIfLive(data),
+                get bufferedAmount() {
+                  return opened.bufferedAmount;
+                },
+                drained: (bytes, stallMs) => opened.drained(bytes, stallMs),
+                generation,
+              }))(),
             lost,
           ]);
           inOnOpen = false;
