@@ -231,17 +231,20 @@ describe('deepgram.STT stream, against the stand-in', () => {
 
   it('keepalive holds an idle stream open past the idle timeout', async () => {
     await dg.close();
-    dg = await DeepgramStandIn.start({ apiKey: KEY, idleTimeoutMs: scaledMs(300) });
+    // The idle timeout is twenty keepalive intervals: the stand-in runs in this process, and
+    // on a busy machine an event-loop stall lets its timer fire before it reads a KeepAlive
+    // sent in time, so a close margin would fail for the machine's sake, not the plugin's.
+    dg = await DeepgramStandIn.start({ apiKey: KEY, idleTimeoutMs: scaledMs(2000) });
     const stream = model({ keepaliveIntervalMs: scaledMs(100) }).stream();
     const events = collect(stream);
     await feed(stream, slice(SPEECH, 0, 0.2));
     const connection = await dg.waitForConnection();
-    // Five KeepAlives at 100 ms: the stream sat idle well past the 300 ms timeout.
+    // Twenty-five KeepAlives at 100 ms: the stream sat idle well past the 2 s timeout.
     await dg.waitUntil(
       () =>
         connection.controlMessages.filter((m) => (m as { type?: string }).type === 'KeepAlive')
-          .length >= 5 || undefined,
-      'five KeepAlive messages',
+          .length >= 25 || undefined,
+      'twenty-five KeepAlive messages',
     );
     expect(connection.closeCode).toBeUndefined();
     dg.scriptTranscripts(SCRIPT[0]!);
