@@ -58,6 +58,17 @@ export function describeConformance<O extends SuiteOptions>(
 ): void {
   const api = resolveTestAPI(options.test);
   const it = api.it as It;
+  // A misspelt id would silently run (or skip) the wrong checks: refuse it, naming the ids.
+  const ids = new Set(checks.map((check) => check.id));
+  const unknown = [...Object.keys(options.skip ?? {}), ...(options.only ?? [])].filter(
+    (id) => !ids.has(id),
+  );
+  if (unknown.length > 0) {
+    throw new Error(
+      `${title}: no check is named ${unknown.map((id) => `'${id}'`).join(', ')} ` +
+        `(in skip or only); the checks are ${[...ids].join(', ')}`,
+    );
+  }
   api.describe(title, () => {
     for (const check of checks) {
       if (options.only && !options.only.includes(check.id)) continue;
