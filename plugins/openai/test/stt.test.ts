@@ -1,5 +1,5 @@
 import { APIStatusError, APITimeoutError, stt } from '@agents/core';
-import { FakeVAD, splitFrame, testSpeechFrame } from '@agents/testing';
+import { FakeVAD, scaledMs, splitFrame, testSpeechFrame } from '@agents/testing';
 import { AudioFrame } from '@livekit/rtc-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { STT } from '../src/index.js';
@@ -104,9 +104,11 @@ describe('openai.STT', () => {
   });
 
   it('times out a slow answer after each attempt', async () => {
-    openai.injectFault('transcriptions', { kind: 'slow', firstChunkDelayMs: 2000 }, 2);
+    // Each attempt's deadline is long enough for its request to reach the stand-in on a busy
+    // machine (which counts it), and far shorter than the stand-in's silence.
+    openai.injectFault('transcriptions', { kind: 'slow', firstChunkDelayMs: scaledMs(20_000) }, 2);
     const model = recognizer({
-      connectOptions: { maxRetry: 1, retryIntervalMs: 10, timeoutMs: 150 },
+      connectOptions: { maxRetry: 1, retryIntervalMs: 10, timeoutMs: scaledMs(1000) },
     });
     await expect(model.recognize(testSpeechFrame(500, 16_000))).rejects.toBeInstanceOf(
       APITimeoutError,
