@@ -123,6 +123,7 @@ describe('ReconnectingSocket: end and close', () => {
   });
 
   it('end() while down gives up at its deadline with a warning naming what was lost', async () => {
+    const END_MS = scaledMs(1000);
     const logs = captureLogs();
     const timers = activeTimers();
     const refusing = await refusingServer((n) => (n === 0 ? 'upgrade' : { status: 503 }));
@@ -134,7 +135,8 @@ describe('ReconnectingSocket: end and close', () => {
       connectOptions: { maxRetry: 1_000, retryIntervalMs: 5, timeoutMs: scaledMs(5_000) },
       onLost: () => {
         socket.send('buffered');
-        ending = socket.end({ finalMessage: 'bye', timeoutMs: 100 });
+        // Long enough for a retry to be tried even on a busy machine.
+        ending = socket.end({ finalMessage: 'bye', timeoutMs: END_MS });
       },
     });
     socket = track(new ReconnectingSocket(options));
@@ -142,7 +144,9 @@ describe('ReconnectingSocket: end and close', () => {
     await until(() => ending !== undefined, 'end()');
     await ending;
     await socket.done;
-    const warning = logs.find((r) => String(r.msg).includes('could not reconnect within 100 ms'));
+    const warning = logs.find((r) =>
+      String(r.msg).includes(`could not reconnect within ${END_MS} ms`),
+    );
     expect(warning?.msg).toContain('lost 1 buffered messages (8 bytes) and the final message');
     expect(refusing.attempts()).toBeGreaterThan(1);
     expect(socket.state).toBe('closed');
