@@ -1,5 +1,5 @@
-import { audio, type metrics, tts } from '@agents/core';
 import { getEventListeners } from 'node:events';
+import { audio, type metrics, tts } from '@agents/core';
 import { describe, expect, it } from 'vitest';
 import { FakeTTS, ScriptError } from '../src/index.js';
 

@@ -1,7 +1,8 @@
 // Helpers shared by the room binding tests: tones to tell sources apart, RMS,
 // and waits with scaled deadlines.
-import { scaledMs } from '@agents/testing';
+
 import type { AudioFrame } from '@livekit/rtc-node';
+import { scaledMs } from '../../src/index.js';
 
 /** A sine tone, 16-bit mono: its amplitude tells one source from another. */
 export function tone(seconds: number, sampleRate: number, amplitude: number, hz = 440): Int16Array {

@@ -1,7 +1,7 @@
-import { FakeRoom } from '@agents/testing';
 import { AudioStream, DisconnectReason, type Track, TrackSource } from '@livekit/rtc-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FakeParticipant, FakeRemotePublication } from '../../src/fake-room.js';
+import { FakeRoom } from '../../src/index.js';
 import {
   activeResources,
   expectNothingLeftRunning,

@@ -1,7 +1,7 @@
 import { voice } from '@agents/core';
-import { FakeRoom, scaledMs } from '@agents/testing';
 import { type AudioFrame, DisconnectReason, TrackSource } from '@livekit/rtc-node';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FakeRoom, scaledMs } from '../../src/index.js';
 import {
   activeResources,
   expectNothingLeftRunning,

@@ -1,7 +1,7 @@
 import { voice } from '@agents/core';
-import { FakeRoom, scaledMs } from '@agents/testing';
 import { AudioFrame, AudioSource, AudioStream } from '@livekit/rtc-node';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FakeRoom, scaledMs } from '../../src/index.js';
 import { activeResources, expectNothingLeftRunning, nextEvent, tone } from './fake-room-helpers.js';
 
 const RATE = 24000;
