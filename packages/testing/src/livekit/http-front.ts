@@ -2,8 +2,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type Logger, log } from '@agents/core';
+import type { ClaimGrants } from 'livekit-server-sdk';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Authenticator } from './auth.js';
+import type { JoinRefusal, RtcHost } from './rtc/host.js';
 import { serveTwirp, type TwirpService } from './twirp.js';
 
 /** The real server's read limit for one agent frame. */
@@ -17,6 +19,8 @@ export interface HttpFrontOptions {
   accepting(): boolean;
   /** A worker's websocket on `/agent`, authenticated with `video.agent`. */
   onAgentSocket(ws: WebSocket, apiKey: string, protocol: number): void;
+  /** Media rooms: a client joining on `/rtc`. */
+  rtc: RtcHost;
 }
 
 /**
@@ -107,7 +111,17 @@ export class HttpFront {
       return serveTwirp(req, res, url.pathname, this.#options.services, auth.grants);
     }
     if (url.pathname === '/' && req.method === 'GET') return sendText(res, 200, 'OK');
-    if (isRoomPath(url.pathname)) return sendText(res, 404, NO_ROOMS);
+    if (url.pathname === '/rtc/validate') {
+      // Clients ask here after a failed join, and show the body to their user.
+      res.setHeader('Access-Control-Allow-Origin', '*');
+      const refusal = this.#options.rtc.check(auth.grants);
+      return refusal
+        ? sendText(res, refusal.status, refusal.message)
+        : sendText(res, 200, 'success');
+    }
+    // `/rtc` and `/rtc/v1` answer a plain request with an empty 404, as the real server does;
+    // a 404 on `/rtc/v1` (and its validate) is also what makes clients fall back to `/rtc`.
+    if (isRoomPath(url.pathname)) return sendText(res, 404, '');
     sendText(res, 404, '404 page not found');
   }
 
@@ -119,7 +133,7 @@ export class HttpFront {
     const url = requestUrl(req);
     const auth = await this.#options.auth.authenticate(req, url);
     if (!auth.ok) return refuseUpgrade(socket, 401, auth.message);
-    if (isRoomPath(url.pathname)) return refuseUpgrade(socket, 404, NO_ROOMS);
+    if (url.pathname === '/rtc') return this.#joinRoom(req, socket, head, auth.grants, url);
     if (url.pathname !== '/agent') return refuseUpgrade(socket, 404, '404 page not found');
     if (auth.grants?.video?.agent !== true || !auth.apiKey) {
       return refuseUpgrade(socket, 401, 'no permissions to access the room');
@@ -134,6 +148,25 @@ export class HttpFront {
       this.#upgrading.delete(socket);
       this.#options.onAgentSocket(ws, apiKey, Number.isNaN(protocol) ? 1 : protocol);
     });
+  }
+
+  /** A client joining a room: the token's checks, then libwebrtc, then the signalling session. */
+  async #joinRoom(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    grants: ClaimGrants | undefined,
+    url: URL,
+  ): Promise<void> {
+    const rtc = this.#options.rtc;
+    const refusal: JoinRefusal | undefined = rtc.check(grants) ?? (await rtc.ready());
+    if (refusal) return refuseUpgrade(socket, refusal.status, refusal.message);
+    if (socket.destroyed || !this.#options.accepting() || !grants) {
+      socket.destroy();
+      return;
+    }
+    this.#upgrading.delete(socket);
+    rtc.accept(req, socket, head, grants, url);
   }
 }
 
@@ -154,23 +187,21 @@ function sendText(res: ServerResponse, status: number, text: string): void {
   res.end(text);
 }
 
-/** An HTTP answer written straight on the socket of an upgrade request, then the socket closed. */
-/**
- * A client joining a room (rtc-node's `Room.connect`) asks for `/rtc`; the
- * status stays the real server's 404 for an unknown path, and the text (which
- * rtc-node puts in its error) says what is missing.
- */
-const NO_ROOMS =
-  'this LiveKit stand-in hosts no media rooms: it serves the agent protocol (/agent) and the ' +
-  'room service API (Twirp) only; joining a room needs a real LiveKit server';
-
 function isRoomPath(pathname: string): boolean {
   return pathname === '/rtc' || pathname.startsWith('/rtc/');
 }
 
-function refuseUpgrade(socket: Duplex, status: 401 | 404, text: string): void {
+const STATUS_TEXT = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  404: 'Not Found',
+  500: 'Internal Server Error',
+};
+
+/** An HTTP answer written straight on the socket of an upgrade request, then the socket closed. */
+function refuseUpgrade(socket: Duplex, status: keyof typeof STATUS_TEXT, text: string): void {
   if (socket.destroyed) return;
-  const reason = status === 401 ? 'Unauthorized' : 'Not Found';
+  const reason = STATUS_TEXT[status];
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\n` +
       'Content-Type: text/plain; charset=utf-8\r\n' +

@@ -62,6 +62,13 @@ export interface JoinOptions {
   kind?: ParticipantKind;
   /** If this join creates the room: its dispatches, as a token's `roomConfig.agents` would give. */
   roomAgents?: PartialMessage<RoomAgentDispatch>[];
+  /** From the token's grants; default: everything allowed. */
+  permission?: {
+    canSubscribe?: boolean;
+    canPublish?: boolean;
+    canPublishData?: boolean;
+    hidden?: boolean;
+  };
 }
 
 export interface PublishOptions {
@@ -86,6 +93,8 @@ export interface DispatchTrigger {
 export interface RoomStoreEvents {
   onTrigger(trigger: DispatchTrigger): void;
   onParticipantLeft(room: string, participant: ParticipantInfo): void;
+  /** A participant joined, published, muted, unpublished or left: `info.version` has grown. */
+  onParticipantChanged?(room: string, participant: ParticipantInfo): void;
   onChange(): void;
 }
 
@@ -226,11 +235,13 @@ export class RoomStore {
       joinedAtMs: BigInt(nowMs),
       kind,
       permission: new ParticipantPermission({
-        canSubscribe: true,
-        canPublish: true,
-        canPublishData: true,
+        canSubscribe: options.permission?.canSubscribe ?? true,
+        canPublish: options.permission?.canPublish ?? true,
+        canPublishData: options.permission?.canPublishData ?? true,
+        hidden: options.permission?.hidden ?? false,
         agent: kind === ParticipantInfo_Kind.AGENT,
       }),
+      version: 1,
     });
     const participant: ParticipantRecord = {
       info,
@@ -244,25 +255,23 @@ export class RoomStore {
         this.#trigger(record, dispatch, JobType.JT_PARTICIPANT, info);
       }
     }
-    this.#events.onChange();
+    this.#changed(roomName, participant);
     return info.clone();
   }
 
   /** A participant publishes a track; its first one starts publisher jobs. */
   publish(roomName: string, identity: string, options: PublishOptions = {}): TrackInfo {
+    return this.attachTrack(roomName, identity, newTrack(options));
+  }
+
+  /**
+   * A track announced earlier (a client's `add_track` gets its sid at once)
+   * becomes the room's when its media arrives, as on the real server.
+   */
+  attachTrack(roomName: string, identity: string, track: TrackInfo): TrackInfo {
+    const participant = this.#participant(roomName, identity);
     const record = this.#require(roomName);
-    const participant = record.participants.get(identity);
-    if (!participant) throw new TwirpError('not_found', 'participant does not exist');
-    const video = options.type === 'video';
-    const track = new TrackInfo({
-      sid: newId('TR_'),
-      type: video ? TrackType.VIDEO : TrackType.AUDIO,
-      source: trackSource(options.source ?? (video ? 'camera' : 'microphone')),
-      name: options.name ?? '',
-      muted: options.muted ?? false,
-      mimeType: video ? 'video/VP8' : 'audio/opus',
-    });
-    participant.info.tracks.push(track);
+    participant.info.tracks.push(track.clone());
     participant.info.isPublisher = true;
     recount(record);
     if (!participant.hasPublished && !participant.dependent) {
@@ -271,8 +280,29 @@ export class RoomStore {
         this.#trigger(record, dispatch, JobType.JT_PUBLISHER, participant.info);
       }
     }
-    this.#events.onChange();
+    this.#changed(roomName, participant);
     return track.clone();
+  }
+
+  /** A published track's muted flag; false if the participant has no such track. */
+  setMuted(roomName: string, identity: string, trackSid: string, muted: boolean): boolean {
+    const participant = this.#participant(roomName, identity);
+    const track = participant.info.tracks.find((t) => t.sid === trackSid);
+    if (!track) return false;
+    if (track.muted === muted) return true;
+    track.muted = muted;
+    this.#changed(roomName, participant);
+    return true;
+  }
+
+  /** A participant stops publishing a track; false if it had no such track. */
+  unpublish(roomName: string, identity: string, trackSid: string): boolean {
+    const participant = this.#participant(roomName, identity);
+    const index = participant.info.tracks.findIndex((t) => t.sid === trackSid);
+    if (index === -1) return false;
+    participant.info.tracks.splice(index, 1);
+    this.#changed(roomName, participant);
+    return true;
   }
 
   /** A participant leaves (or is removed); its departure may end an agent's job. */
@@ -289,7 +319,9 @@ export class RoomStore {
     const info = participant.info.clone();
     info.state = ParticipantInfo_State.DISCONNECTED;
     info.disconnectReason = reason;
+    info.version += 1;
     this.#events.onParticipantLeft(roomName, info);
+    this.#events.onParticipantChanged?.(roomName, info.clone());
     this.#events.onChange();
     return info;
   }
@@ -347,6 +379,19 @@ export class RoomStore {
     this.#rooms.clear();
   }
 
+  #participant(roomName: string, identity: string): ParticipantRecord {
+    const participant = this.#require(roomName).participants.get(identity);
+    if (!participant) throw new TwirpError('not_found', 'participant does not exist');
+    return participant;
+  }
+
+  /** Clients drop a participant update whose version is not newer than the last they saw. */
+  #changed(roomName: string, participant: ParticipantRecord): void {
+    participant.info.version += 1;
+    this.#events.onParticipantChanged?.(roomName, participant.info.clone());
+    this.#events.onChange();
+  }
+
   #require(name: string): RoomRecord {
     const record = this.#rooms.get(name);
     if (!record) throw new TwirpError('not_found', 'requested room does not exist');
@@ -366,6 +411,19 @@ export class RoomStore {
       participant: participant?.clone(),
     });
   }
+}
+
+/** A track's info as the server assigns it: a fresh `TR_` sid and the codec it forwards. */
+export function newTrack(options: PublishOptions = {}): TrackInfo {
+  const video = options.type === 'video';
+  return new TrackInfo({
+    sid: newId('TR_'),
+    type: video ? TrackType.VIDEO : TrackType.AUDIO,
+    source: trackSource(options.source ?? (video ? 'camera' : 'microphone')),
+    name: options.name ?? '',
+    muted: options.muted ?? false,
+    mimeType: video ? 'video/VP8' : 'audio/opus',
+  });
 }
 
 function newDispatch(

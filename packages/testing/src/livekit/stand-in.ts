@@ -25,6 +25,7 @@ import {
   type WaitOptions,
 } from './options.js';
 import { type JoinOptions, type PublishOptions, RoomStore } from './rooms.js';
+import { RtcHost } from './rtc/host.js';
 import { agentDispatchService, roomService } from './twirp-services.js';
 import { Waits } from './waits.js';
 import { type WorkerInfo, WorkerPool, workerInfo } from './worker-pool.js';
@@ -70,6 +71,7 @@ export class LiveKitStandIn extends utils.TypedEventEmitter<LiveKitStandInEvents
   readonly #messages: MessageLog;
   readonly #waits = new Waits();
   readonly #pool = new WorkerPool();
+  readonly #rtc: RtcHost;
   readonly #rooms: RoomStore;
   readonly #dispatcher: JobDispatcher;
   readonly #endpoint: AgentEndpoint;
@@ -97,10 +99,14 @@ export class LiveKitStandIn extends utils.TypedEventEmitter<LiveKitStandInEvents
     });
     this.#rooms = new RoomStore({
       onTrigger: (trigger) => this.#dispatcher.dispatch(trigger),
-      onParticipantLeft: (room, participant) =>
-        this.#dispatcher.agentLeft(room, participant.identity),
+      onParticipantLeft: (room, participant) => {
+        this.#rtc.participantLeft(room, participant);
+        this.#dispatcher.agentLeft(room, participant.identity);
+      },
+      onParticipantChanged: (room, participant) => this.#rtc.participantChanged(room, participant),
       onChange: () => this.#waits.notify(),
     });
+    this.#rtc = new RtcHost(this.#rooms, () => this.#serverInfo());
     this.#dispatcher = new JobDispatcher({
       pool: this.#pool,
       availabilityTimeoutMs: options.availabilityTimeoutMs,
@@ -126,15 +132,7 @@ export class LiveKitStandIn extends utils.TypedEventEmitter<LiveKitStandInEvents
         maxHeldFrames: MAX_HELD_FRAMES,
         maxBufferedBytes: MAX_BUFFERED_BYTES,
       },
-      serverInfo: () =>
-        new ServerInfo({
-          edition: ServerInfo_Edition.Standard,
-          version: SERVER_VERSION,
-          protocol: RTC_PROTOCOL,
-          agentProtocol: AGENT_PROTOCOL,
-          region: options.region,
-          nodeId: this.#nodeId,
-        }),
+      serverInfo: () => this.#serverInfo(),
       onRegistered: (worker) => {
         this.emit('worker_registered', workerInfo(worker));
         this.#waits.notify();
@@ -155,6 +153,18 @@ export class LiveKitStandIn extends utils.TypedEventEmitter<LiveKitStandInEvents
       },
       accepting: () => this.#phase === 'running',
       onAgentSocket: (ws, apiKey, protocol) => this.#endpoint.open(ws, apiKey, protocol),
+      rtc: this.#rtc,
+    });
+  }
+
+  #serverInfo(): ServerInfo {
+    return new ServerInfo({
+      edition: ServerInfo_Edition.Standard,
+      version: SERVER_VERSION,
+      protocol: RTC_PROTOCOL,
+      agentProtocol: AGENT_PROTOCOL,
+      region: this.#options.region,
+      nodeId: this.#nodeId,
     });
   }
 
@@ -399,6 +409,7 @@ export class LiveKitStandIn extends utils.TypedEventEmitter<LiveKitStandInEvents
     this.#stop.abort();
     this.#waits.close();
     this.#dispatcher.close();
+    this.#rtc.close();
     this.#stopServing('server closed');
     await this.#front.close();
     this.#log.info('LiveKit stand-in closed');
