@@ -219,26 +219,31 @@ export class SignalSession {
           .catch((error: unknown) => this.#failed('subscriber answer', error));
         return;
       case 'trickle':
-        return this.#onTrickle(message.value);
+        this.#onTrickle(message.value);
+        return;
       case 'addTrack':
-        return this.#onAddTrack(message.value);
+        this.#onAddTrack(message.value);
+        return;
       case 'mute':
-        return this.#host.mute(this, message.value.sid, message.value.muted);
+        this.#host.mute(this, message.value.sid, message.value.muted);
+        return;
       case 'leave':
         this.#shutdown();
         this.#ws.close(1000);
         this.#host.left(this, DisconnectReason.CLIENT_INITIATED);
         return;
       case 'ping':
-        return this.#send({ case: 'pong', value: BigInt(Date.now()) });
+        this.#send({ case: 'pong', value: BigInt(Date.now()) });
+        return;
       case 'pingReq':
-        return this.#send({
+        this.#send({
           case: 'pongResp',
           value: new Pong({
             lastPingTimestamp: message.value.timestamp,
             timestamp: BigInt(Date.now()),
           }),
         });
+        return;
       default:
         // Subscription settings, quality and permissions: every track goes to everyone here.
         this.#log.debug({ request: message.case }, 'signal request not acted on');
