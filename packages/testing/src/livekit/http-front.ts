@@ -104,6 +104,7 @@ export class HttpFront {
       return;
     }
     const url = requestUrl(req);
+    this.#log.debug({ path: url.pathname, method: req.method }, 'request');
     const auth = await this.#options.auth.authenticate(req, url);
     if (!auth.ok) return sendText(res, 401, auth.message);
     if (url.pathname === '/agent') return sendText(res, 404, ''); // not a websocket upgrade
@@ -131,6 +132,7 @@ export class HttpFront {
     this.#upgrading.add(socket);
     socket.once('close', () => this.#upgrading.delete(socket));
     const url = requestUrl(req);
+    this.#log.debug({ path: url.pathname }, 'upgrade requested');
     const auth = await this.#options.auth.authenticate(req, url);
     if (!auth.ok) return refuseUpgrade(socket, 401, auth.message);
     if (url.pathname === '/rtc') return this.#joinRoom(req, socket, head, auth.grants, url);

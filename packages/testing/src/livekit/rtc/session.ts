@@ -99,6 +99,13 @@ export class SignalSession {
       (c) => this.#trickle(c, SignalTarget.SUBSCRIBER),
       (offer, id) => this.#send({ case: 'offer', value: new SessionDescription({ ...offer, id }) }),
     );
+    for (const [name, peer] of [
+      ['publisher', this.#publisher],
+      ['subscriber', this.#subscriber],
+    ] as const) {
+      peer.pc.onconnectionstatechange = () =>
+        this.#log.debug({ pc: name, state: peer.pc.connectionState }, 'peer connection state');
+    }
     this.#publisher.pc.ontrack = ({ track, transceiver }) => this.#onTrack(track, transceiver.mid);
     this.#publisher.pc.ondatachannel = ({ channel }) => this.#onClientChannel(channel);
     // Downstream data goes on channels the server opens on the subscriber connection.
