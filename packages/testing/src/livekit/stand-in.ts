@@ -228,9 +228,9 @@ export class LiveKitStandIn extends utils.TypedEventEmitter<LiveKitStandInEvents
   }
 
   /**
-   * The agent of an assigned job joins its room, as the job's own connection
-   * would (nothing here speaks WebRTC): with the identity, name, metadata and
-   * attributes of its token, and kind `agent`.
+   * The agent of an assigned job joins its room without media, as if its job
+   * had connected: with the identity, name, metadata and attributes of its
+   * token, and kind `agent`. (A job's own `ctx.connect()` joins for real.)
    */
   joinAgent(jobId: string): ParticipantInfo {
     const job = this.#dispatcher.get(jobId);
@@ -315,6 +315,7 @@ export class LiveKitStandIn extends utils.TypedEventEmitter<LiveKitStandInEvents
       throw new Error(`cannot restart a server that is ${this.#phase}`);
     this.#phase = 'restarting';
     this.#log.info({ keepRooms: options.keepRooms ?? false }, 'LiveKit stand-in restarting');
+    this.#rtc.close(); // media participants are told the server is going away, and rejoin
     this.#stopServing('server restarting');
     await this.#front.close();
     if (!options.keepRooms) {

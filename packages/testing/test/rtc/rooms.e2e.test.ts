@@ -108,8 +108,7 @@ it('a published microphone is heard by the other participant, and its leaving is
   const bob = await join('bob');
   const subscribed = waitFor<{ track: RemoteTrack; from: RemoteParticipant }>(
     'bob to subscribe to alice',
-    (resolve) =>
-      bob.on(RoomEvent.TrackSubscribed, (track, _pub, from) => resolve({ track, from })),
+    (resolve) => bob.on(RoomEvent.TrackSubscribed, (track, _pub, from) => resolve({ track, from })),
   );
   await publishTone(alice);
   const { track, from } = await subscribed;
@@ -139,7 +138,12 @@ it('relays data with the sender named by the server, to the destinations asked f
     ['carol', carol],
   ] as const) {
     room.on(RoomEvent.DataReceived, (payload, from, _kind, topic) => {
-      received.push({ to: name, text: Buffer.from(payload).toString(), from: from?.identity, topic });
+      received.push({
+        to: name,
+        text: Buffer.from(payload).toString(),
+        from: from?.identity,
+        topic,
+      });
       onReceived();
     });
   }
@@ -192,12 +196,15 @@ it('refuses a join whose token does not allow it, with the real server status an
   const room = new Room();
   rooms.push(room);
   await expect(
-    room.connect(server.url, await token('mallory', { roomJoin: false }), { autoSubscribe: true }),
+    room.connect(server.url, await token('mallory', { roomJoin: false }), {
+      autoSubscribe: true,
+      dynacast: false,
+    }),
   ).rejects.toThrow(/permissions denied/);
   const forged = new AccessToken(server.apiKey, 'not-the-secret', { identity: 'mallory' });
   forged.addGrant({ roomJoin: true, room: 'lobby' });
   await expect(
-    room.connect(server.url, await forged.toJwt(), { autoSubscribe: true }),
+    room.connect(server.url, await forged.toJwt(), { autoSubscribe: true, dynacast: false }),
   ).rejects.toThrow(/invalid authorization token/);
   expect(server.rooms()).toEqual([]);
 });

@@ -2,12 +2,15 @@
 // after the upgrade, read with a bare websocket and the protocol's messages,
 // so each rule that rtc-node and livekit-client depend on is checked by itself.
 import {
+  AddTrackRequest,
   LeaveRequest,
   Ping,
+  RequestResponse_Reason,
   SignalRequest,
   SignalResponse,
   SignalTarget,
-  TrickleRequest,
+  TrackType,
+  type TrickleRequest,
 } from '@livekit/protocol';
 import { AccessToken, type VideoGrant } from 'livekit-server-sdk';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -38,6 +41,9 @@ async function token(grant: VideoGrant, identity = 'ann', secret = server.apiSec
   return at.toJwt();
 }
 
+type Case = NonNullable<SignalResponse['message']['case']>;
+type ValueOf<C extends Case> = Extract<SignalResponse['message'], { case: C }>['value'];
+
 /** A signalling client that keeps every response, with a wait for the next one matching. */
 class SignalClient {
   readonly responses: SignalResponse[] = [];
@@ -64,14 +70,11 @@ class SignalClient {
     this.ws.send(new SignalRequest({ message }).toBinary());
   }
 
-  async next<C extends NonNullable<SignalResponse['message']['case']>>(
-    kind: C,
-    after = 0,
-  ): Promise<Extract<SignalResponse['message'], { case: C }>['value']> {
+  async next<C extends Case>(kind: C, after = 0): Promise<ValueOf<C>> {
     const deadline = Date.now() + WAIT_MS;
     for (;;) {
       const found = this.responses.slice(after).find((r) => r.message.case === kind);
-      if (found) return found.message.value as Extract<SignalResponse['message'], { case: C }>['value'];
+      if (found) return found.message.value as unknown as ValueOf<C>;
       const left = deadline - Date.now();
       if (left <= 0) {
         const seen = this.responses.map((r) => r.message.case).join(', ');
@@ -95,7 +98,9 @@ describe('before the upgrade', () => {
       return `${res.status} ${await res.text()}`;
     };
     expect(await validate(await token({ roomJoin: true, room: 'r' }))).toBe('200 success');
-    expect(await validate(await token({ roomJoin: false, room: 'r' }))).toBe('401 permissions denied');
+    expect(await validate(await token({ roomJoin: false, room: 'r' }))).toBe(
+      '401 permissions denied',
+    );
     expect(await validate(await token({ roomJoin: true }))).toBe('400 no room name');
     expect(await validate(await token({ roomJoin: true, room: 'r' }, 'ann', 'wrong'))).toMatch(
       /^401 invalid authorization token/,
@@ -144,7 +149,9 @@ describe('a session', () => {
     const inline = offer.sdp.split('\r\n').filter((l) => l.startsWith('a=candidate:'));
     const trickled = client.responses
       .filter((r) => r.message.case === 'trickle')
-      .map((r) => JSON.parse((r.message.value as TrickleRequest).candidateInit).candidate as string);
+      .map(
+        (r) => JSON.parse((r.message.value as TrickleRequest).candidateInit).candidate as string,
+      );
     for (const line of [...inline, ...trickled]) expect(candidateAddress(line)).toBe('127.0.0.1');
     expect(server.participants('lobby').map((p) => p.identity)).toEqual(['ann']);
   });
@@ -162,6 +169,25 @@ describe('a session', () => {
     await server.waitUntil(() => (server.participants('lobby').length === 0 ? true : undefined), {
       timeoutMs: WAIT_MS,
     });
+  });
+
+  it('publishes audio only: a video track is refused with the reason', async () => {
+    const client = await SignalClient.open(await token({ roomJoin: true, room: 'lobby' }));
+    await client.next('join');
+    client.send({
+      case: 'addTrack',
+      value: new AddTrackRequest({ cid: 'cam', type: TrackType.VIDEO, name: 'camera' }),
+    });
+    const refused = await client.next('requestResponse');
+    expect(refused.reason).toBe(RequestResponse_Reason.UNSUPPORTED_TYPE);
+    expect(refused.message).toMatch(/audio only/);
+    client.send({
+      case: 'addTrack',
+      value: new AddTrackRequest({ cid: 'mic', type: TrackType.AUDIO, name: 'microphone' }),
+    });
+    const published = await client.next('trackPublished');
+    expect(published.cid).toBe('mic');
+    expect(published.track?.sid).toMatch(/^TR_/);
   });
 });
 
