@@ -12,6 +12,7 @@ import {
 import { AgentEndpoint } from './agent-endpoint.js';
 import { Authenticator } from './auth.js';
 import { HttpFront } from './http-front.js';
+import { Playground } from './playground/handler.js';
 import { newId } from './ids.js';
 import { JobDispatcher, type JobInfo } from './jobs.js';
 import { type LoggedMessage, MessageLog } from './message-log.js';
@@ -154,6 +155,7 @@ export class LiveKitStandIn extends utils.TypedEventEmitter<LiveKitStandInEvents
       accepting: () => this.#phase === 'running',
       onAgentSocket: (ws, apiKey, protocol) => this.#endpoint.open(ws, apiKey, protocol),
       rtc: this.#rtc,
+      playground: new Playground(options),
     });
   }
 
