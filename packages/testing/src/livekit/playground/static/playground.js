@@ -16,6 +16,8 @@
   const state = {
     status: 'idle',
     connected: false,
+    /** How long `Room.connect` took, token fetch excluded. */
+    connectMs: undefined,
     room: '',
     identity: '',
     /** Remote identities in the room now. */
@@ -179,8 +181,10 @@
     watch(current);
     setStatus('Connecting…');
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    const started = performance.now();
     await current.connect(`${scheme}://${location.host}`, token);
     if (room !== current) return; // disconnected meanwhile
+    state.connectMs = Math.round(performance.now() - started);
     state.connected = true;
     $('disconnect').disabled = false;
     renderParticipants();
