@@ -26,7 +26,9 @@ export async function findOrInstallChromium(installDeadlineMs: number): Promise<
   if (found) return { path: found };
   const apt = onPath('apt-get');
   if (process.getuid?.() !== 0 || !apt) {
-    return { skip: `no Chromium found and cannot install it here (needs root and apt-get): ${INSTALL_HINT}` };
+    return {
+      skip: `no Chromium found and cannot install it here (needs root and apt-get): ${INSTALL_HINT}`,
+    };
   }
   const started = performance.now();
   const install = ['install', '-y', '--no-install-recommends', 'chromium'];
@@ -38,7 +40,9 @@ export async function findOrInstallChromium(installDeadlineMs: number): Promise<
   }
   const path = findChromium();
   if (failure || !path) {
-    return { skip: `installing Debian's chromium failed (${failure ?? 'not on PATH after install'}): ${INSTALL_HINT}` };
+    return {
+      skip: `installing Debian's chromium failed (${failure ?? 'not on PATH after install'}): ${INSTALL_HINT}`,
+    };
   }
   return { path, installed: { seconds: (performance.now() - started) / 1000 } };
 }

@@ -48,6 +48,7 @@ interface PlaygroundState {
   connectMs?: number;
   microphone: { published: boolean; packetsSent: number };
   remoteAudio: { tracks: number; packetsReceived: number; level: number; peakLevel: number };
+  ice?: { local: string; remote: string };
   transcripts: { id: string; identity: string; local: boolean; text: string; final: boolean }[];
   errors: string[];
 }
@@ -95,7 +96,10 @@ describe.skipIf('skip' in lookup)('the playground page in headless Chromium', ()
 
   it('joins, is heard by another participant, hears it back and shows its transcriptions', async () => {
     const subscribedToBrowser = trackFrom(agent, BROWSER_IDENTITY, scaledMs(30_000));
-    await agent.connect(server.url, await agentToken(server), { autoSubscribe: true, dynacast: false });
+    await agent.connect(server.url, await agentToken(server), {
+      autoSubscribe: true,
+      dynacast: false,
+    });
 
     await page.goto(`${server.httpUrl}/playground?room=${ROOM}&identity=${BROWSER_IDENTITY}`);
     await page.click('#connect');
@@ -122,6 +126,9 @@ describe.skipIf('skip' in lookup)('the playground page in headless Chromium', ()
     } finally {
       await tone.stop();
     }
+    // The stand-in offers only loopback: media came from 127.0.0.1.
+    const heard = await waitForPage(page, (s) => s.ice !== undefined, 'a selected ICE path');
+    expect(heard.ice?.remote).toMatch(/^127\.0\.0\.1:\d+$/);
 
     // Transcriptions of both sides, as an agent publishes them.
     await agent.localParticipant!.publishTranscription({
@@ -136,13 +143,25 @@ describe.skipIf('skip' in lookup)('the playground page in headless Chromium', ()
     });
     const state = await waitForPage(page, (s) => s.transcripts.length >= 2, 'both transcriptions');
     expect(state.transcripts).toEqual([
-      expect.objectContaining({ identity: BROWSER_IDENTITY, local: true, text: 'what is the weather like', final: true }),
-      expect.objectContaining({ identity: AGENT_IDENTITY, local: false, text: 'sunny all day', final: true }),
+      expect.objectContaining({
+        identity: BROWSER_IDENTITY,
+        local: true,
+        text: 'what is the weather like',
+        final: true,
+      }),
+      expect.objectContaining({
+        identity: AGENT_IDENTITY,
+        local: false,
+        text: 'sunny all day',
+        final: true,
+      }),
     ]);
     expect(state.errors).toEqual([]);
     const rendered = await page.$eval('#transcript', (list) => list.textContent);
     expect(rendered).toContain('sunny all day');
-    console.warn(`playground.e2e: the page connected in ${state.connectMs} ms`);
+    console.warn(
+      `playground.e2e: the page connected in ${state.connectMs} ms over ${JSON.stringify(state.ice)}`,
+    );
 
     // Disconnect leaves the room: the other participant sees it go.
     const left = participantLeft(agent, BROWSER_IDENTITY, scaledMs(15_000));

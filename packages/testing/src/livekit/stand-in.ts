@@ -12,7 +12,6 @@ import {
 import { AgentEndpoint } from './agent-endpoint.js';
 import { Authenticator } from './auth.js';
 import { HttpFront } from './http-front.js';
-import { Playground } from './playground/handler.js';
 import { newId } from './ids.js';
 import { JobDispatcher, type JobInfo } from './jobs.js';
 import { type LoggedMessage, MessageLog } from './message-log.js';
@@ -25,6 +24,7 @@ import {
   resolveOptions,
   type WaitOptions,
 } from './options.js';
+import { Playground } from './playground/handler.js';
 import { type JoinOptions, type PublishOptions, RoomStore } from './rooms.js';
 import { RtcHost } from './rtc/host.js';
 import { agentDispatchService, roomService } from './twirp-services.js';

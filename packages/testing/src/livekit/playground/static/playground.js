@@ -25,6 +25,8 @@
     microphone: { published: false, packetsSent: 0 },
     /** Summed over every subscribed remote audio track, from the receivers' stats. */
     remoteAudio: { tracks: 0, packetsReceived: 0, level: 0, peakLevel: 0, totalEnergy: 0 },
+    /** The addresses of the path media arrives on: `{ local, remote }` as `ip:port`. */
+    ice: undefined,
     /** `{ id, identity, local, text, final }`, oldest first. */
     transcripts: [],
     errors: [],
@@ -92,7 +94,9 @@
         const receiver = publication.track?.receiver;
         if (!receiver) continue;
         totals.tracks += 1;
-        for (const report of (await receiver.getStats()).values()) {
+        const reports = await receiver.getStats();
+        state.ice = selectedPath(reports) ?? state.ice;
+        for (const report of reports.values()) {
           if (report.type !== 'inbound-rtp') continue;
           totals.packetsReceived += report.packetsReceived ?? 0;
           totals.level = Math.max(totals.level, report.audioLevel ?? 0);
@@ -109,6 +113,19 @@
         if (report.type === 'outbound-rtp') state.microphone.packetsSent = report.packetsSent ?? 0;
       }
     }
+  }
+
+  function selectedPath(reports) {
+    for (const report of reports.values()) {
+      if (report.type !== 'candidate-pair' || !report.nominated || report.state !== 'succeeded')
+        continue;
+      const end = (id) => {
+        const c = reports.get(id);
+        return c ? `${c.address ?? c.ip}:${c.port}` : '?';
+      };
+      return { local: end(report.localCandidateId), remote: end(report.remoteCandidateId) };
+    }
+    return undefined;
   }
 
   function watch(current) {
