@@ -128,7 +128,7 @@ describe.skipIf('skip' in lookup)('the playground page in headless Chromium', ()
     }
     // The stand-in offers only loopback: media came from 127.0.0.1.
     const heard = await waitForPage(page, (s) => s.ice !== undefined, 'a selected ICE path');
-    expect(heard.ice?.remote).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(heard.ice?.remote, JSON.stringify(heard)).toMatch(/^127\.0\.0\.1:\d+$/);
 
     // Transcriptions of both sides, as an agent publishes them.
     await agent.localParticipant!.publishTranscription({
@@ -177,9 +177,11 @@ describe.skipIf('skip' in lookup)('the playground page in headless Chromium', ()
     what: string,
     arg?: A,
   ): Promise<PlaygroundState> {
-    const source = `(arg) => { const s = window.playground; return !!s && (${test.toString()})(s, arg); }`;
+    // A string is evaluated as an expression on every poll, so it calls the predicate itself.
+    const predicate = `(${test.toString()})(globalThis.playground, ${JSON.stringify(arg ?? null)})`;
+    const expression = `globalThis.playground !== undefined && ${predicate}`;
     try {
-      await target.waitForFunction(source, { timeout: scaledMs(30_000), polling: 100 }, arg);
+      await target.waitForFunction(expression, { timeout: scaledMs(30_000), polling: 100 });
     } catch (error) {
       const state = await target.evaluate('window.playground').catch(() => undefined);
       throw new Error(
