@@ -6,7 +6,7 @@
 // it, don't write it.
 (() => {
   const { Room, RoomEvent, Track } = LivekitClient;
-  // A page left open for hours must not grow without end.
+  // A page left open for hours must not grow without end (transcripts and errors).
   const MAX_TRANSCRIPTS = 200;
   const STATS_INTERVAL_MS = 250;
 
@@ -35,6 +35,7 @@
 
   let room;
   let statsTimer;
+  let polling = false;
 
   $('room').value = params.get('room') || 'playground';
   $('identity').value = params.get('identity') || `user-${Math.random().toString(16).slice(2, 6)}`;
@@ -48,6 +49,7 @@
   function fail(error) {
     const message = error instanceof Error ? error.message : String(error);
     state.errors.push(message);
+    if (state.errors.length > MAX_TRANSCRIPTS) state.errors.shift();
     setStatus(`Error: ${message}`, true);
     console.error('playground:', error);
   }
@@ -148,7 +150,8 @@
         for (const element of track.detach()) element.remove();
       })
       .on(RoomEvent.AudioPlaybackStatusChanged, () => {
-        if (!current.canPlaybackAudio) setStatus('The browser blocked audio: press Connect again.');
+        $('start-audio').hidden = current.canPlaybackAudio;
+        if (!current.canPlaybackAudio) setStatus('The browser blocked audio: press Enable audio.');
       })
       .on(RoomEvent.MediaDevicesError, fail)
       // Agents publish transcription packets for both sides; `participant` is who spoke.
@@ -180,6 +183,7 @@
     renderParticipants();
     $('connect').disabled = false;
     $('disconnect').disabled = true;
+    $('start-audio').hidden = true;
   }
 
   async function connect() {
@@ -210,7 +214,16 @@
     setStatus('Connected; starting the microphone…');
     await current.localParticipant.setMicrophoneEnabled(true);
     state.microphone.published = true;
-    statsTimer = setInterval(() => pollStats().catch(fail), STATS_INTERVAL_MS);
+    statsTimer = setInterval(() => {
+      // getStats can outlast the interval on a busy machine: never stack polls.
+      if (polling) return;
+      polling = true;
+      pollStats()
+        .catch(fail)
+        .finally(() => {
+          polling = false;
+        });
+    }, STATS_INTERVAL_MS);
     setStatus(`Connected to room "${roomName}" as "${identity}": speak.`);
   }
 
@@ -229,6 +242,12 @@
     if (!current) return;
     setStatus('Disconnecting…');
     current.disconnect().then(() => setStatus('Not connected.'), fail);
+  });
+
+  $('start-audio').addEventListener('click', () => {
+    room?.startAudio().then(() => {
+      $('start-audio').hidden = true;
+    }, fail);
   });
 
   if (params.get('autoconnect') === '1') $('connect').click();
