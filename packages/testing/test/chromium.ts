@@ -31,11 +31,13 @@ export async function findOrInstallChromium(installDeadlineMs: number): Promise<
     };
   }
   const started = performance.now();
-  const install = ['install', '-y', '--no-install-recommends', 'chromium'];
+  // Another apt run (unattended upgrades, a neighbour's install) holds the lock for a while: wait for it.
+  const lock = ['-o', `DPkg::Lock::Timeout=${Math.round(installDeadlineMs / 4000)}`];
+  const install = [...lock, 'install', '-y', '--no-install-recommends', 'chromium'];
   // A fresh machine may have no package lists yet: update once, then try again.
   let failure = await run(apt, install, installDeadlineMs);
   if (failure) {
-    const updated = await run(apt, ['update'], installDeadlineMs);
+    const updated = await run(apt, [...lock, 'update'], installDeadlineMs);
     failure = updated ?? (await run(apt, install, installDeadlineMs));
   }
   const path = findChromium();
