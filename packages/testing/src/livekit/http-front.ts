@@ -5,6 +5,7 @@ import { type Logger, log } from '@agents/core';
 import type { ClaimGrants } from 'livekit-server-sdk';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Authenticator } from './auth.js';
+import { Playground } from './playground/handler.js';
 import type { JoinRefusal, RtcHost } from './rtc/host.js';
 import { serveTwirp, type TwirpService } from './twirp.js';
 
@@ -21,6 +22,8 @@ export interface HttpFrontOptions {
   onAgentSocket(ws: WebSocket, apiKey: string, protocol: number): void;
   /** Media rooms: a client joining on `/rtc`. */
   rtc: RtcHost;
+  /** The browser page on `/playground`, public: not the real server's. */
+  playground?: Playground;
 }
 
 /**
@@ -105,6 +108,8 @@ export class HttpFront {
     }
     const url = requestUrl(req);
     this.#log.debug({ path: url.pathname, method: req.method }, 'request');
+    const playground = this.#options.playground;
+    if (playground && Playground.handles(url.pathname)) return playground.serve(req, res, url);
     const auth = await this.#options.auth.authenticate(req, url);
     if (!auth.ok) return sendText(res, 401, auth.message);
     if (url.pathname === '/agent') return sendText(res, 404, ''); // not a websocket upgrade

@@ -24,6 +24,7 @@ import {
   resolveOptions,
   type WaitOptions,
 } from './options.js';
+import { Playground } from './playground/handler.js';
 import { type JoinOptions, type PublishOptions, RoomStore } from './rooms.js';
 import { RtcHost } from './rtc/host.js';
 import { agentDispatchService, roomService } from './twirp-services.js';
@@ -154,6 +155,7 @@ export class LiveKitStandIn extends utils.TypedEventEmitter<LiveKitStandInEvents
       accepting: () => this.#phase === 'running',
       onAgentSocket: (ws, apiKey, protocol) => this.#endpoint.open(ws, apiKey, protocol),
       rtc: this.#rtc,
+      playground: new Playground(options),
     });
   }
 
