@@ -370,4 +370,25 @@ describe('agent CLI against the stand-in', () => {
     await gone([pid]);
     expect(server.jobs().filter((j) => j.room === 'cli-room')).toHaveLength(1);
   });
+
+  it('connect --room joins once: the room its own join creates offers a second job, declined', async () => {
+    child = spawn(
+      process.execPath,
+      [AGENT, 'connect', '--room', 'join-room', ...server.cliFlags, '--log-level', 'warn'],
+      { env: { ...process.env, AGENT_MARKERS: markers.dir }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    // The agent's join creates the room, whose automatic dispatch asks the worker again.
+    const second = await server.waitForJob(
+      (j) => j.room === 'join-room' && !j.simulated && j.phase !== 'offering',
+    );
+    expect(second.phase).toBe('unassigned');
+    expect(second.attempts.map((a) => a.answer)).toEqual(['rejected']);
+    const agents = server.participants('join-room');
+    expect(agents).toHaveLength(1);
+    const exited = new Promise<number | null>((resolve) =>
+      child!.once('exit', (code) => resolve(code)),
+    );
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+  });
 });

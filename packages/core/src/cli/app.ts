@@ -1,6 +1,8 @@
 import { basename } from 'node:path';
+import { type Job, JobType } from '@livekit/protocol';
 import { Command, Option } from 'commander';
 import { isJobProcess } from '../job/index.js';
+import type { RunningJobInfo } from '../job/job-info.js';
 import { log } from '../log.js';
 import { errorMessage, withDeadline } from '../utils/deadline.js';
 import { signalExitCode } from '../utils/process.js';
@@ -109,7 +111,11 @@ export async function runApp(options: RunAppOptions = {}): Promise<void> {
     .option('--participant-identity <identity>', 'run a publisher job for this participant')
     .action(async (flags: ConnectionFlags & { room: string; participantIdentity?: string }) => {
       setupCommandLogging(flags.logLevel, true);
-      const worker = new Worker(workerOptions(options, flags, devOverrides(options)));
+      const base = workerOptions(options, flags, devOverrides(options));
+      const worker: Worker = new Worker({
+        ...base,
+        requestFnc: oneRoomJob(flags.room, () => worker.activeJobs, base.requestFnc),
+      });
       worker.once('worker_registered', () => {
         worker.simulateJob(flags.room, flags.participantIdentity).catch((error: unknown) => {
           log().error({ err: error, room: flags.room }, 'could not ask for a job in the room');
@@ -146,6 +152,26 @@ function devOverrides(fromCode: RunAppOptions): Partial<WorkerOptions> {
 }
 
 /** Options from the code, overridden by flags given on the command line. */
+/**
+ * `connect` asks for one job in its room. The agent's own join then creates
+ * the room if it did not exist, and the server's automatic dispatch offers a
+ * second room job for it: that one is declined, so one agent joins.
+ */
+function oneRoomJob(
+  room: string,
+  activeJobs: () => readonly RunningJobInfo[],
+  inner: WorkerOptions['requestFnc'],
+): NonNullable<WorkerOptions['requestFnc']> {
+  return async (req) => {
+    const isRoomJob = (job: Job) => job.type === JobType.JT_ROOM && job.room?.name === room;
+    if (isRoomJob(req.job) && activeJobs().some((info) => isRoomJob(info.job))) {
+      log().info({ room }, 'declining a second room job for the room connect asked for');
+      return req.reject();
+    }
+    return inner ? inner(req) : req.accept();
+  };
+}
+
 function workerOptions(
   fromCode: RunAppOptions,
   flags: ConnectionFlags,

@@ -2,6 +2,9 @@ import { UpdateWorkerStatus, WorkerStatus } from '@livekit/protocol';
 import type { Logger } from '../log.js';
 import { errorMessage, withDeadline } from '../utils/deadline.js';
 
+/** What a worker without a load threshold reports at full load: still pickable by the server. */
+const MAX_LOAD_WHEN_UNBOUNDED = 0.99;
+
 export interface StatusReporterOptions {
   /** The user's load function (0 to 1), or the CPU sampler. */
   loadFnc: () => number | Promise<number>;
@@ -105,10 +108,22 @@ export class StatusReporter {
     this.#options.send(
       new UpdateWorkerStatus({
         status: full ? WorkerStatus.WS_FULL : WorkerStatus.WS_AVAILABLE,
-        load: this.#load,
+        load: this.#reportedLoad(),
         jobCount: this.#options.jobs().count,
       }),
     );
+  }
+
+  /**
+   * The server never offers a job to a worker that reports load 1 (it picks
+   * workers weighted by 1 - load). A worker told to take jobs at any load
+   * (`loadThreshold` above 1, as in `dev`) reports just under it, so a busy
+   * laptop still gets its developer's jobs.
+   */
+  #reportedLoad(): number {
+    return this.#options.loadThreshold > 1
+      ? Math.min(this.#load, MAX_LOAD_WHEN_UNBOUNDED)
+      : this.#load;
   }
 
   async #measure(): Promise<void> {
