@@ -110,8 +110,12 @@ it('a published microphone is heard by the other participant, and its leaving is
     'bob to subscribe to alice',
     (resolve) => bob.on(RoomEvent.TrackSubscribed, (track, _pub, from) => resolve({ track, from })),
   );
+  const told = waitFor<void>('alice to learn that her track has a subscriber', (resolve) =>
+    alice.on(RoomEvent.LocalTrackSubscribed, () => resolve()),
+  );
   await publishTone(alice);
   const { track, from } = await subscribed;
+  await told;
   expect(from.identity).toBe('alice');
   // Opus keeps a tone's level within a few per cent; 8000 peak is 5657 RMS.
   const rms = await level(track);

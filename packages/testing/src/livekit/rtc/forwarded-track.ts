@@ -11,6 +11,8 @@ export class ForwardedTrack {
   readonly media: MediaStreamTrack;
   /** The stream id clients map back to participant and track: `PA_…|TR_…`. */
   readonly streamId: string;
+  /** The publisher is told once, when a first subscriber receives it, as the real server does. */
+  everSubscribed = false;
   readonly #sink: AudioSink;
   readonly #source: AudioSource;
   #frames = 0;

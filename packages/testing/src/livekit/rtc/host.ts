@@ -202,6 +202,13 @@ export class RtcHost implements SessionHost {
     }
   }
 
+  subscribed(trackSid: string): void {
+    const track = this.#tracks.get(trackSid);
+    if (!track || track.everSubscribed) return;
+    track.everSubscribed = true;
+    this.#sessions.get(track.publisherSid)?.trackSubscribed(trackSid);
+  }
+
   trackEnded(session: SignalSession, trackSid: string): void {
     const track = this.#tracks.get(trackSid);
     if (!track) return;

@@ -17,6 +17,7 @@ import {
   SignalTarget,
   TrackInfo,
   TrackPublishedResponse,
+  TrackSubscribed,
   TrackType,
   TrickleRequest,
 } from '@livekit/protocol';
@@ -36,6 +37,8 @@ const MAX_PENDING_TRACKS = 16;
 export interface SessionHost {
   /** A published track's media arrived: the room forwards it. */
   trackArrived(session: SignalSession, track: TrackInfo, media: MediaStreamTrack): void;
+  /** A subscriber's connection now carries the track (its answer came back). */
+  subscribed(trackSid: string): void;
   /** The client took a track off its publisher connection. */
   trackEnded(session: SignalSession, trackSid: string): void;
   mute(session: SignalSession, trackSid: string, muted: boolean): void;
@@ -77,6 +80,8 @@ export class SignalSession {
   readonly #pending = new Map<string, TrackInfo>(); // by cid
   readonly #published = new Map<string, TrackInfo>(); // by mid
   readonly #subscriptions = new Map<string, RtpSender>(); // by track sid
+  /** Subscriptions offered and not yet answered. */
+  readonly #unconfirmed = new Set<string>();
   #closed = false;
 
   constructor(init: SessionInit) {
@@ -144,6 +149,7 @@ export class SignalSession {
       streams: [stream],
     });
     this.#subscriptions.set(trackSid, transceiver.sender);
+    this.#unconfirmed.add(trackSid);
     this.#subscriber.renegotiate();
   }
 
@@ -153,6 +159,11 @@ export class SignalSession {
     this.#subscriptions.delete(trackSid);
     this.#subscriber.pc.removeTrack(sender);
     this.#subscriber.renegotiate();
+  }
+
+  /** The publisher learns that someone receives its track (rtc-node: `LocalTrackSubscribed`). */
+  trackSubscribed(trackSid: string): void {
+    this.#send({ case: 'trackSubscribed', value: new TrackSubscribed({ trackSid }) });
   }
 
   /** A relayed data packet, on the channel of its kind. */
@@ -225,6 +236,10 @@ export class SignalSession {
       case 'answer':
         this.#subscriber
           .accept(message.value.sdp, message.value.id)
+          .then(() => {
+            for (const trackSid of this.#unconfirmed) this.#host.subscribed(trackSid);
+            this.#unconfirmed.clear();
+          })
           .catch((error: unknown) => this.#failed('subscriber answer', error));
         return;
       case 'trickle':
