@@ -74,6 +74,12 @@ export interface SilenceWaitOptions {
 /** What `speak` plays: a WAV file, or frames of 16-bit PCM. */
 export type Speech = string | URL | AudioFrame | readonly AudioFrame[];
 
+/** Part of a recording to speak, in seconds from its start (default: all of it). */
+export interface SpeechPart {
+  fromSec?: number;
+  toSec?: number;
+}
+
 const FRAME_MS = 10;
 const DEFAULT_WAIT_MS = 20_000;
 const DEFAULT_SPEECH_RMS = 300;
@@ -168,11 +174,12 @@ export class SimulatedUser implements AsyncDisposable {
   }
 
   /**
-   * Plays `speech` into the microphone track (published on first use) at real-time pace,
-   * resolving once all of it was sent. Calls queue behind each other.
+   * Plays `speech` (or the part between `fromSec` and `toSec`) into the microphone track,
+   * published on first use, at real-time pace, resolving once all of it was sent.
+   * Calls queue behind each other.
    */
-  speak(speech: Speech): Promise<void> {
-    const run = this.#speaking.then(async () => this.#play(await this.#toFrames(speech)));
+  speak(speech: Speech, part: SpeechPart = {}): Promise<void> {
+    const run = this.#speaking.then(async () => this.#play(await this.#toFrames(speech), part));
     this.#speaking = run.catch(() => {});
     return run;
   }
@@ -278,18 +285,20 @@ export class SimulatedUser implements AsyncDisposable {
     return mono.every((f) => f.sampleRate === rate) ? mono : audio.resampleFrames(mono, rate);
   }
 
-  async #play(frames: AudioFrame[]): Promise<void> {
+  async #play(frames: AudioFrame[], part: SpeechPart): Promise<void> {
     if (this.#left) throw new Error(`${this.identity} cannot speak: it left the room`);
     const source = await this.#microphone();
     const rate = this.#options.sampleRate;
     const chunk = (rate * FRAME_MS) / 1000;
+    if (frames.length === 0) return;
+    const all = audio.combineFrames(frames).data;
+    const from = Math.max(0, Math.round((part.fromSec ?? 0) * rate));
+    const samples = all.subarray(from, Math.round((part.toSec ?? Number.POSITIVE_INFINITY) * rate));
     // captureFrame paces the feed: it waits while the source's small queue is full.
-    for (const frame of frames) {
-      for (let at = 0; at < frame.samplesPerChannel && !this.#left; at += chunk) {
-        const data = new Int16Array(chunk);
-        data.set(frame.data.subarray(at, Math.min(at + chunk, frame.samplesPerChannel)));
-        await source.captureFrame(new AudioFrame(data, rate, 1, chunk));
-      }
+    for (let at = 0; at < samples.length && !this.#left; at += chunk) {
+      const data = new Int16Array(chunk);
+      data.set(samples.subarray(at, Math.min(at + chunk, samples.length)));
+      await source.captureFrame(new AudioFrame(data, rate, 1, chunk));
     }
     if (!this.#left) await source.waitForPlayout();
   }
