@@ -16,5 +16,6 @@ export {
 export * from './fakes/index.js';
 export { type FileFault, type FileRequest, FileServer } from './file-server.js';
 export * from './livekit/index.js';
+export * from './livekit/simulated-user.js';
 export * from './openai/index.js';
 export { scaledMs, testTimeScale } from './time.js';
