@@ -69,12 +69,9 @@ function descendants(pid: number): number[] {
 it(
   'answers a user in a media room, is interrupted, and ends the job when the user leaves',
   async () => {
-    // On a busy machine the worker reports a high CPU load (which a real server holds against it,
-    // dropping the job) and may be slow to answer the offer: neither is what this test is about.
-    server = await LiveKitStandIn.start({
-      targetLoad: 1.01,
-      availabilityTimeoutMs: scaledMs(15_000),
-    });
+    // On a busy machine the worker may be slow to answer the offer: not what this test is about.
+    // (In dev it reports its load just under 1, so a busy machine still gets the job.)
+    server = await LiveKitStandIn.start({ availabilityTimeoutMs: scaledMs(15_000) });
     services = await startStandIns({
       services: ['deepgram', 'openai', 'elevenlabs'],
       input: here('../fixtures/weather-request.wav'),
@@ -112,7 +109,6 @@ it(
         (j) => j.room === ROOM && (j.status === JS_RUNNING || j.phase !== 'offering'),
         { timeoutMs: WAIT_MS },
       );
-      // A worker that reports its CPU load as 1 (a busy machine) gets no job: see the report.
       expect({ phase: job.phase, reason: job.reason }).toEqual({
         phase: 'assigned',
         reason: undefined,
@@ -173,8 +169,8 @@ it(
 
       // Hanging up ends the job.
       await user.leave();
-      // The job is over on the server. Its status is JS_FAILED "agent worker left the room" today:
-      // the job process leaves the room before the worker reports success (see the report).
+      // The job is over on the server. Its status is JS_FAILED "agent worker left the room" today,
+      // as on a real server: the job process leaves the room before the worker reports success.
       const ended = await server.waitForJob(
         (j) => j.id === job.id && (j.status === JS_SUCCESS || j.status === JS_FAILED),
         { timeoutMs: WAIT_MS },
