@@ -1,0 +1,48 @@
+// The driver over FakeRoom: every step is synchronous there, so it resolves at once.
+import { type AudioStream, DisconnectReason } from '@livekit/rtc-node';
+import { FakeRoom } from '../../../src/index.js';
+import type { DriverKind, RemoteMic, RemoteUser, RoomDriver } from './driver.js';
+
+export const fakeRoomDriver: DriverKind = {
+  name: 'FakeRoom',
+  cannot: {},
+  async create(options = {}) {
+    const room = new FakeRoom({ autoSubscribe: options.autoSubscribe });
+    const driver: RoomDriver = {
+      room,
+      get transcriptions() {
+        return room.transcriptions.map((t) => t.transcription);
+      },
+      async join(identity, joinOptions = {}): Promise<RemoteUser> {
+        const participant = room.join(identity, joinOptions);
+        return {
+          identity,
+          async publishMicrophone(micOptions = {}): Promise<RemoteMic> {
+            const mic = participant.publishMicrophone(micOptions);
+            return {
+              get sid() {
+                return mic.publication.sid;
+              },
+              play: (pcm, playOptions) => mic.play(pcm, playOptions),
+              mute: async () => mic.mute(),
+              unmute: async () => mic.unmute(),
+              unpublish: () => mic.unpublish(),
+            };
+          },
+          async hearAgent(hearOptions = {}): Promise<AudioStream> {
+            return room.listenToAgent(hearOptions);
+          },
+          async leave(reason = DisconnectReason.CLIENT_INITIATED) {
+            participant.leave(reason);
+          },
+        };
+      },
+      async closeRoom() {
+        room.close(DisconnectReason.ROOM_DELETED);
+      },
+      simulateReconnect: (mode) => room.simulateReconnect(mode),
+      dispose: () => room.dispose(),
+    };
+    return driver;
+  },
+};
