@@ -220,8 +220,11 @@ class LiveUser implements RemoteUser {
     }
     this.#gone = true;
     await this.driver.log.until(mark, { event: 'disconnected', identity: this.identity });
-    await this.close();
+    // Not awaited here: a body reads the agent's audio right after leave(), as after FakeRoom's; dispose() waits.
+    this.closing = this.close();
   }
+
+  closing: Promise<void> | undefined;
 
   async close(): Promise<void> {
     this.#gone = true;
@@ -286,7 +289,7 @@ class LiveDriver implements RoomDriver {
   }
 
   async dispose(): Promise<void> {
-    for (const user of this.#users.splice(0)) await user.close();
+    for (const user of this.#users.splice(0)) await (user.closing ?? user.close());
     await this.agent.disconnect();
     this.agent.removeAllListeners();
   }
