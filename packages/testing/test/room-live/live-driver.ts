@@ -300,6 +300,8 @@ export const liveRoomDriver: DriverKind = {
   cannot: {
     setSubscribed:
       "the stand-in ignores a client's subscription request, so with autoSubscribe off nothing is ever subscribed (reported)",
+    subscriptionConfirmed:
+      "the stand-in never sends track_subscribed to the publisher, so rtc-node's waitForSubscription() never resolves (reported)",
     reconnect:
       'rtc-node offers no way to force its reconnect, and the stand-in has no control to cut one peer connection',
   },

@@ -60,7 +60,7 @@ export interface RemoteMic {
 }
 
 /** What a room can't do that some case needs, with the reason: the case is skipped on it. */
-export type Capability = 'reconnect' | 'setSubscribed';
+export type Capability = 'reconnect' | 'setSubscribed' | 'subscriptionConfirmed';
 
 export interface DriverKind {
   readonly name: string;

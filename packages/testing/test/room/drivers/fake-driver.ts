@@ -15,6 +15,8 @@ export const fakeRoomDriver: DriverKind = {
       },
       async join(identity, joinOptions = {}): Promise<RemoteUser> {
         const participant = room.join(identity, joinOptions);
+        // A real user joins with autoSubscribe: the agent's tracks get a subscriber.
+        room.subscribeAgent();
         return {
           identity,
           async publishMicrophone(micOptions = {}): Promise<RemoteMic> {
