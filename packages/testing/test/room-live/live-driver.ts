@@ -11,6 +11,7 @@ import {
   ParticipantKind,
   type RemoteTrack,
   Room,
+  SimulateScenarioKind,
   TrackPublishOptions,
   TrackSource,
   type Transcription,
@@ -81,6 +82,7 @@ class AgentLog {
       );
     }
     room.on('disconnected', () => add({ event: 'room closed' }));
+    room.on('reconnected', () => add({ event: 'reconnected' }));
   }
 
   /** Resolves once an entry matching `want` is logged at `from` or later. */
@@ -284,8 +286,15 @@ class LiveDriver implements RoomDriver {
     await this.log.until(mark, { event: 'room closed' });
   }
 
-  async simulateReconnect(): Promise<void> {
-    throw new Error('the stand-in cannot force a reconnect of an rtc-node Room');
+  /** rtc-node's own chaos hook: 'media' drops the signal channel (a resume), 'full' asks for a full reconnect. */
+  async simulateReconnect(mode: 'media' | 'full'): Promise<void> {
+    const mark = this.log.entries.length;
+    await this.agent.simulateScenario(
+      mode === 'full'
+        ? SimulateScenarioKind.SIMULATE_FULL_RECONNECT
+        : SimulateScenarioKind.SIMULATE_SIGNAL_RECONNECT,
+    );
+    await this.log.until(mark, { event: 'reconnected' });
   }
 
   async dispose(): Promise<void> {
@@ -300,10 +309,10 @@ export const liveRoomDriver: DriverKind = {
   cannot: {
     setSubscribed:
       "the stand-in ignores a client's subscription request, so with autoSubscribe off nothing is ever subscribed (reported)",
+    resume:
+      "the stand-in has no resume: rtc-node's signal reconnect ends in a full reconnect there (the full case runs)",
     subscriptionConfirmed:
       "the stand-in never sends track_subscribed to the publisher, so rtc-node's waitForSubscription() never resolves (reported)",
-    reconnect:
-      'rtc-node offers no way to force its reconnect, and the stand-in has no control to cut one peer connection',
   },
   async create(options = {}) {
     server ??= LiveKitStandIn.start();

@@ -39,10 +39,11 @@ class Listener {
   #wakers: (() => void)[] = [];
 
   constructor(stream: AudioStream) {
-    this.#reader = stream.getReader();
+    const reader = stream.getReader();
+    this.#reader = reader;
     this.#reading = (async () => {
       for (;;) {
-        const { done, value } = await this.#reader.read();
+        const { done, value } = await reader.read();
         if (done) return;
         for (const sample of value.data) this.#pending.push(sample);
         while (this.#pending.length >= BLOCK) this.#add(this.#pending.splice(0, BLOCK));

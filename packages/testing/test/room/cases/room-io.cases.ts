@@ -4,7 +4,7 @@ import { voice } from '@agents/core';
 import { AudioFrame, DisconnectReason, ParticipantKind } from '@livekit/rtc-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { scaledMs } from '../../../src/index.js';
-import { type DriverKind, itNeeds, listenerCounts, type RoomDriver } from '../drivers/driver.js';
+import { type DriverKind, listenerCounts, type RoomDriver } from '../drivers/driver.js';
 import {
   activeResources,
   expectNothingLeftRunning,
@@ -165,24 +165,21 @@ export function roomIOCases(kind: DriverKind): void {
       expect(events).toEqual(['linked carol', 'unlinked carol unlinked', 'linked dave']);
     });
 
-    itNeeds(kind, ['reconnect'])(
-      'a full reconnect unlinks with no reason (not for good) and links the same participant again; audio flows',
-      async () => {
-        const alice = await (await room()).join('alice');
-        const { driver, io, events, frames } = await start();
-        void (await alice.publishMicrophone()).play(tone(8, 48000, 8000));
-        await readUntil(frames, loud);
-        const unlink = unlinked(io);
-        const relink = linked(io, 'alice');
-        await driver.simulateReconnect('full');
-        const [{ disconnectReason }] = await unlink;
-        await relink;
-        expect(voice.leftForGood(disconnectReason)).toBe(false);
-        expect(events).toEqual(['linked alice', 'unlinked alice left', 'linked alice']);
-        await readUntil(frames, (f) => f.data.every((s) => s === 0));
-        await readUntil(frames, loud);
-      },
-    );
+    it('a full reconnect unlinks with no reason (not for good) and links the same participant again; audio flows', async () => {
+      const alice = await (await room()).join('alice');
+      const { driver, io, events, frames } = await start();
+      void (await alice.publishMicrophone()).play(tone(8, 48000, 8000));
+      await readUntil(frames, loud);
+      const unlink = unlinked(io);
+      const relink = linked(io, 'alice');
+      await driver.simulateReconnect('full');
+      const [{ disconnectReason }] = await unlink;
+      await relink;
+      expect(voice.leftForGood(disconnectReason)).toBe(false);
+      expect(events).toEqual(['linked alice', 'unlinked alice left', 'linked alice']);
+      await readUntil(frames, (f) => f.data.every((s) => s === 0));
+      await readUntil(frames, loud);
+    });
 
     it('the room closing unlinks with reason closed', async () => {
       await (await room()).join('alice');

@@ -20,6 +20,9 @@ import { it } from 'vitest';
 export type DriverRoom = voice.RoomSurface & {
   listenerCount(event: string | symbol): number;
   eventNames(): (string | symbol)[];
+  readonly localParticipant?: voice.RoomLocalParticipant & {
+    readonly trackPublications: ReadonlyMap<string, { readonly sid?: string }>;
+  };
 };
 
 export interface RoomDriver {
@@ -31,7 +34,7 @@ export interface RoomDriver {
   join(identity: string, options?: { kind?: ParticipantKind }): Promise<RemoteUser>;
   /** The room ends for the agent (deleted); resolves after the agent's `disconnected`. */
   closeRoom(): Promise<void>;
-  /** FakeRoom only (see `DriverKind.cannot.reconnect`). */
+  /** 'media': the media path drops and comes back (a resume); 'full': rtc-node's full reconnect. */
   simulateReconnect(mode: 'media' | 'full'): Promise<void>;
   /** Closes everything the driver made; the binding is closed before. */
   dispose(): Promise<void>;
@@ -60,7 +63,7 @@ export interface RemoteMic {
 }
 
 /** What a room can't do that some case needs, with the reason: the case is skipped on it. */
-export type Capability = 'reconnect' | 'setSubscribed' | 'subscriptionConfirmed';
+export type Capability = 'resume' | 'setSubscribed' | 'subscriptionConfirmed';
 
 export interface DriverKind {
   readonly name: string;
