@@ -110,16 +110,58 @@ class AgentLog {
   }
 }
 
+type FfiEmitter = {
+  on(event: 'ffi_event', listener: (event: FfiRoomEvent) => void): void;
+  off(event: 'ffi_event', listener: (event: FfiRoomEvent) => void): void;
+};
+type FfiRoomEvent = {
+  message: {
+    case?: string;
+    value?: {
+      roomHandle?: bigint;
+      message?: { case?: string; value?: Omit<Transcription, 'segments'> & Partial<Transcription> };
+    };
+  };
+};
+
+/**
+ * The FFI events of one rtc-node Room that rtc-node 1.1 itself drops: the Rust
+ * SDK reports received transcriptions, but rtc-node's Room has no event for
+ * them. Read from rtc-node's FFI client (a global), for this room's handle.
+ */
+function onTranscriptions(room: Room, record: (t: Transcription) => void): () => void {
+  const ffi = (globalThis as { _ffiClientInstance?: FfiEmitter })._ffiClientInstance;
+  const handle = (room as unknown as { ffiHandle?: { handle: bigint } }).ffiHandle?.handle;
+  if (!ffi || handle === undefined) throw new Error("rtc-node's FFI client or room handle moved");
+  const listener = (event: FfiRoomEvent) => {
+    const roomEvent = event.message.case === 'roomEvent' ? event.message.value : undefined;
+    if (roomEvent?.roomHandle !== handle) return;
+    if (roomEvent.message?.case !== 'transcriptionReceived') return;
+    const t = roomEvent.message.value!;
+    record({
+      participantIdentity: t.participantIdentity ?? '',
+      trackSid: t.trackSid ?? '',
+      segments: t.segments ?? [],
+    });
+  };
+  ffi.on('ffi_event', listener);
+  return () => ffi.off('ffi_event', listener);
+}
+
 class LiveUser implements RemoteUser {
+  readonly transcriptions: Transcription[] = [];
   readonly #sources: AudioSource[] = [];
   readonly #tracks: LocalAudioTrack[] = [];
+  readonly #stopListening: () => void;
   #gone = false;
 
   constructor(
     readonly identity: string,
     readonly room: Room,
     readonly driver: LiveDriver,
-  ) {}
+  ) {
+    this.#stopListening = onTranscriptions(room, (t) => this.transcriptions.push(t));
+  }
 
   async publishMicrophone(options: { source?: TrackSource } = {}): Promise<RemoteMic> {
     const source = new AudioSource(RATE, 1, 200);
@@ -230,6 +272,7 @@ class LiveUser implements RemoteUser {
 
   async close(): Promise<void> {
     this.#gone = true;
+    this.#stopListening();
     await this.room.disconnect();
     for (const track of this.#tracks.splice(0)) await track.close(false);
     for (const source of this.#sources.splice(0)) await source.close();
@@ -237,7 +280,6 @@ class LiveUser implements RemoteUser {
 }
 
 class LiveDriver implements RoomDriver {
-  readonly transcriptions: Transcription[] = [];
   readonly log: AgentLog;
   readonly twirp: RoomServiceClient;
   readonly #users: LiveUser[] = [];
@@ -249,14 +291,6 @@ class LiveDriver implements RoomDriver {
   ) {
     this.log = new AgentLog(agent);
     this.twirp = new RoomServiceClient(server.httpUrl, server.apiKey, server.apiSecret);
-    const local = agent.localParticipant;
-    if (!local) throw new Error('the agent has no local participant');
-    // rtc-node 1.1 gives a user no transcription events: what the agent's rtc-node accepted is recorded instead.
-    const publish = local.publishTranscription.bind(local);
-    local.publishTranscription = async (transcription: Transcription) => {
-      await publish(transcription);
-      this.transcriptions.push(transcription);
-    };
   }
 
   get room(): DriverRoom {

@@ -189,17 +189,18 @@ export function roomIOCases(kind: DriverKind): void {
     });
 
     it("publishes the user's words for the linked participant's microphone and the agent's for its track", async () => {
-      const mic = await (await (await room()).join('alice')).publishMicrophone();
-      const { driver, io } = await start();
+      const alice = await (await room()).join('alice');
+      const mic = await alice.publishMicrophone();
+      const { io } = await start();
       await io.userTranscript?.captureText('hello there');
       io.userTranscript?.flush();
       await io.agentTranscript?.captureText({ text: 'Hi!', start: 0, end: 0.3 });
       io.agentTranscript?.flush();
       const deadline = performance.now() + scaledMs(5000);
-      while (driver.transcriptions.length < 2 && performance.now() < deadline) {
+      while (alice.transcriptions.length < 2 && performance.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      const targets = driver.transcriptions.map((t) => [
+      const targets = alice.transcriptions.map((t) => [
         t.participantIdentity,
         t.trackSid,
         t.segments.map((s) => `${s.text}${s.final ? ' (final)' : ''}`).join('|'),

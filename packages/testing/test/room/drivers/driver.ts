@@ -28,8 +28,6 @@ export type DriverRoom = voice.RoomSurface & {
 export interface RoomDriver {
   /** The agent's room, connected: what the binding is given. */
   readonly room: DriverRoom;
-  /** Every `publishTranscription` of the agent the room accepted, in order. */
-  readonly transcriptions: readonly Transcription[];
   /** A user joins; resolves once the agent's room emitted `participantConnected`. */
   join(identity: string, options?: { kind?: ParticipantKind }): Promise<RemoteUser>;
   /** The room ends for the agent (deleted); resolves after the agent's `disconnected`. */
@@ -44,6 +42,8 @@ export interface RemoteUser {
   readonly identity: string;
   /** Publishes a microphone; resolves once the agent's room emitted `trackPublished`. */
   publishMicrophone(options?: { source?: TrackSource }): Promise<RemoteMic>;
+  /** The transcriptions this user received, in order. */
+  readonly transcriptions: readonly Transcription[];
   /** The agent's audio as this user hears it, once subscribed. */
   hearAgent(options?: { sampleRate?: number }): Promise<AudioStream>;
   /** Leaves; resolves once the agent's room emitted `participantDisconnected`. */

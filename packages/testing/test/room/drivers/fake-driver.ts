@@ -10,15 +10,16 @@ export const fakeRoomDriver: DriverKind = {
     const room = new FakeRoom({ autoSubscribe: options.autoSubscribe });
     const driver: RoomDriver = {
       room,
-      get transcriptions() {
-        return room.transcriptions.map((t) => t.transcription);
-      },
       async join(identity, joinOptions = {}): Promise<RemoteUser> {
         const participant = room.join(identity, joinOptions);
         // A real user joins with autoSubscribe: the agent's tracks get a subscriber.
         room.subscribeAgent();
         return {
           identity,
+          // FakeRoom delivers every transcription to everyone.
+          get transcriptions() {
+            return room.transcriptions.map((t) => t.transcription);
+          },
           async publishMicrophone(micOptions = {}): Promise<RemoteMic> {
             const mic = participant.publishMicrophone(micOptions);
             return {
