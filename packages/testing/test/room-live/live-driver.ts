@@ -141,7 +141,15 @@ function onTranscriptions(room: Room, record: (t: Transcription) => void): () =>
     record({
       participantIdentity: t.participantIdentity ?? '',
       trackSid: t.trackSid ?? '',
-      segments: t.segments ?? [],
+      // The FFI carries the times as strings; rtc-node's Transcription has bigints.
+      segments: (t.segments ?? []).map((segment) => ({
+        id: segment.id,
+        text: segment.text,
+        startTime: BigInt(segment.startTime),
+        endTime: BigInt(segment.endTime),
+        language: segment.language,
+        final: segment.final,
+      })),
     });
   };
   ffi.on('ffi_event', listener);
