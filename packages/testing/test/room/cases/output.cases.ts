@@ -115,14 +115,22 @@ class Listener {
   }
 }
 
-/** The blocks of sound go forward through the chirp: each at most 40 ms behind the one before. */
+/**
+ * The blocks that read as the chirp played on: 20 ms further than a neighbour.
+ * Not a fade's, nor what a real receiver's jitter buffer makes up when the
+ * audio stops (packet-loss concealment), whose pitch reads off.
+ */
+function steady(blocks: Block[]): Block[] {
+  const step = (a: Block | undefined, b: Block | undefined) =>
+    a !== undefined && b !== undefined && Math.abs(b.at - a.at - 0.02) < 0.015;
+  return blocks.filter((b, i) => step(blocks[i - 1], b) || step(b, blocks[i + 1]));
+}
+
+/** The chirp was heard forward: no steady block more than 40 ms behind the one before (a replay would be). */
 function expectInOrder(blocks: Block[]): void {
-  let backwards = 0;
-  for (let i = 1; i < blocks.length; i++) {
-    if (blocks[i]!.at < blocks[i - 1]!.at - 0.04) backwards++;
-  }
-  // A fade's block can read a little off; a replay or reorder would show many.
-  expect(backwards, 'blocks heard out of order').toBeLessThanOrEqual(2);
+  const played = steady(blocks);
+  const back = played.findIndex((b, i) => i > 0 && b.at < played[i - 1]!.at - 0.04);
+  expect(back, `heard out of order at ${played[back]?.at.toFixed(3)} s of the chirp`).toBe(-1);
 }
 
 async function speak(out: voice.RoomAudioOutput, pcm: Int16Array): Promise<string> {
@@ -176,8 +184,8 @@ export function outputCases(kind: DriverKind): void {
         const first = ear.firstSound();
         await ear.quietAfter(Math.max(0, first), 10);
         const heard = ear.soundBlocks();
-        expect(heard[0]!.at).toBeLessThan(SLACK_S);
-        expect(heard.at(-1)!.at).toBeGreaterThan(1 - SLACK_S);
+        expect(steady(heard)[0]!.at).toBeLessThan(SLACK_S);
+        expect(steady(heard).at(-1)!.at).toBeGreaterThan(1 - SLACK_S);
         // 50 blocks in the second: a few may fall at the edges, none in the middle.
         expect(heard.length).toBeGreaterThanOrEqual(46);
         expectInOrder(heard);
@@ -197,7 +205,7 @@ export function outputCases(kind: DriverKind): void {
       expect(finished.playbackPosition).toBeLessThan(2);
       const quiet = await ear.quietAfter(ear.firstSound(), 25);
       const heard = ear.soundBlocks(0, quiet);
-      expect(Math.abs(heard.at(-1)!.at - finished.playbackPosition)).toBeLessThan(SLACK_S);
+      expect(Math.abs(steady(heard).at(-1)!.at - finished.playbackPosition)).toBeLessThan(SLACK_S);
       expectInOrder(heard);
       // Half a second more: still nothing of the dropped rest.
       await ear.until(() => ear!.blocks.length >= quiet + 50, 'half a second after the clear');
@@ -222,15 +230,15 @@ export function outputCases(kind: DriverKind): void {
         playbackPosition: 2,
         interrupted: false,
       });
-      const before = ear.soundBlocks(0, gap);
+      const before = steady(ear.soundBlocks(0, gap));
       const resumed = ear.firstSound(gap);
       await ear.quietAfter(Math.max(gap, resumed), 10);
-      const after = ear.soundBlocks(gap);
+      const after = steady(ear.soundBlocks(gap));
       expect(Math.abs(before.at(-1)!.at - pausedAt)).toBeLessThan(SLACK_S);
       // On from where it stopped: not past what the source still held (the peers lose 200 ms there).
       expect(Math.abs(after[0]!.at - before.at(-1)!.at)).toBeLessThan(0.08);
       expect(after.at(-1)!.at).toBeGreaterThan(2 - SLACK_S);
-      expect(before.length + after.length).toBeGreaterThanOrEqual(94);
+      expect(before.length + after.length).toBeGreaterThanOrEqual(90);
       expectInOrder([...before, ...after]);
     });
   });
