@@ -53,6 +53,7 @@ program
       `point an agent at it with: LIVEKIT_URL=${server.url} LIVEKIT_API_KEY=${opts.apiKey} ` +
         `LIVEKIT_API_SECRET=${secret}`,
     );
+    log().info(`talk to your agent from a browser: ${server.httpUrl}/playground`);
     await stopped;
     await server.close();
   });

@@ -5,6 +5,7 @@ import { type Logger, log } from '@agents/core';
 import type { ClaimGrants } from 'livekit-server-sdk';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Authenticator } from './auth.js';
+import { Playground } from './playground/handler.js';
 import type { JoinRefusal, RtcHost } from './rtc/host.js';
 import { serveTwirp, type TwirpService } from './twirp.js';
 
@@ -21,6 +22,8 @@ export interface HttpFrontOptions {
   onAgentSocket(ws: WebSocket, apiKey: string, protocol: number): void;
   /** Media rooms: a client joining on `/rtc`. */
   rtc: RtcHost;
+  /** The browser page on `/playground`, public: not the real server's. */
+  playground?: Playground;
 }
 
 /**
@@ -104,6 +107,9 @@ export class HttpFront {
       return;
     }
     const url = requestUrl(req);
+    this.#log.debug({ path: url.pathname, method: req.method }, 'request');
+    const playground = this.#options.playground;
+    if (playground && Playground.handles(url.pathname)) return playground.serve(req, res, url);
     const auth = await this.#options.auth.authenticate(req, url);
     if (!auth.ok) return sendText(res, 401, auth.message);
     if (url.pathname === '/agent') return sendText(res, 404, ''); // not a websocket upgrade
@@ -131,6 +137,7 @@ export class HttpFront {
     this.#upgrading.add(socket);
     socket.once('close', () => this.#upgrading.delete(socket));
     const url = requestUrl(req);
+    this.#log.debug({ path: url.pathname }, 'upgrade requested');
     const auth = await this.#options.auth.authenticate(req, url);
     if (!auth.ok) return refuseUpgrade(socket, 401, auth.message);
     if (url.pathname === '/rtc') return this.#joinRoom(req, socket, head, auth.grants, url);

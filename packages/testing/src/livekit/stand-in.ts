@@ -24,6 +24,7 @@ import {
   resolveOptions,
   type WaitOptions,
 } from './options.js';
+import { Playground } from './playground/handler.js';
 import { type JoinOptions, type PublishOptions, RoomStore } from './rooms.js';
 import { RtcHost } from './rtc/host.js';
 import { agentDispatchService, roomService } from './twirp-services.js';
@@ -154,6 +155,7 @@ export class LiveKitStandIn extends utils.TypedEventEmitter<LiveKitStandInEvents
       accepting: () => this.#phase === 'running',
       onAgentSocket: (ws, apiKey, protocol) => this.#endpoint.open(ws, apiKey, protocol),
       rtc: this.#rtc,
+      playground: new Playground(options),
     });
   }
 
@@ -238,9 +240,9 @@ export class LiveKitStandIn extends utils.TypedEventEmitter<LiveKitStandInEvents
   }
 
   /**
-   * The agent of an assigned job joins its room, as the job's own connection
-   * would (nothing here speaks WebRTC): with the identity, name, metadata and
-   * attributes of its token, and kind `agent`.
+   * The agent of an assigned job joins its room without media, as if its job
+   * had connected: with the identity, name, metadata and attributes of its
+   * token, and kind `agent`. (A job's own `ctx.connect()` joins for real.)
    */
   joinAgent(jobId: string): ParticipantInfo {
     const job = this.#dispatcher.get(jobId);
@@ -325,6 +327,7 @@ export class LiveKitStandIn extends utils.TypedEventEmitter<LiveKitStandInEvents
       throw new Error(`cannot restart a server that is ${this.#phase}`);
     this.#phase = 'restarting';
     this.#log.info({ keepRooms: options.keepRooms ?? false }, 'LiveKit stand-in restarting');
+    this.#rtc.close(); // media participants are told the server is going away, and rejoin
     this.#stopServing('server restarting');
     await this.#front.close();
     if (!options.keepRooms) {

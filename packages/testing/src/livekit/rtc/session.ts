@@ -9,6 +9,8 @@ import {
   type ParticipantInfo,
   ParticipantUpdate,
   Pong,
+  RequestResponse,
+  RequestResponse_Reason,
   SessionDescription,
   SignalRequest,
   SignalResponse,
@@ -99,6 +101,13 @@ export class SignalSession {
       (c) => this.#trickle(c, SignalTarget.SUBSCRIBER),
       (offer, id) => this.#send({ case: 'offer', value: new SessionDescription({ ...offer, id }) }),
     );
+    for (const [name, peer] of [
+      ['publisher', this.#publisher],
+      ['subscriber', this.#subscriber],
+    ] as const) {
+      peer.pc.onconnectionstatechange = () =>
+        this.#log.debug({ pc: name, state: peer.pc.connectionState }, 'peer connection state');
+    }
     this.#publisher.pc.ontrack = ({ track, transceiver }) => this.#onTrack(track, transceiver.mid);
     this.#publisher.pc.ondatachannel = ({ channel }) => this.#onClientChannel(channel);
     // Downstream data goes on channels the server opens on the subscriber connection.
@@ -264,21 +273,28 @@ export class SignalSession {
 
   #onAddTrack(request: AddTrackRequest): void {
     if (!this.participant.permission?.canPublish) {
-      this.#log.warn(
-        { cid: request.cid },
-        'add_track refused: the token does not grant canPublish',
+      this.#refuse(
+        request,
+        RequestResponse_Reason.NOT_ALLOWED,
+        'the token does not grant canPublish',
       );
       return;
     }
     if (request.type !== TrackType.AUDIO) {
-      this.#log.warn(
-        { cid: request.cid, type: TrackType[request.type] },
-        'add_track refused: this stand-in forwards audio only',
+      const type = TrackType[request.type] ?? String(request.type);
+      this.#refuse(
+        request,
+        RequestResponse_Reason.UNSUPPORTED_TYPE,
+        `this LiveKit stand-in forwards audio only, not ${type} tracks`,
       );
       return;
     }
     if (this.#pending.size >= MAX_PENDING_TRACKS) {
-      this.#log.warn({ cid: request.cid }, 'add_track refused: too many tracks waiting for media');
+      this.#refuse(
+        request,
+        RequestResponse_Reason.LIMIT_EXCEEDED,
+        'too many tracks waiting for media',
+      );
       return;
     }
     const track = new TrackInfo({
@@ -296,6 +312,19 @@ export class SignalSession {
     this.#send({
       case: 'trackPublished',
       value: new TrackPublishedResponse({ cid: request.cid, track }),
+    });
+  }
+
+  /** As the real server refuses: a request_response naming the request (the client's publish then fails). */
+  #refuse(request: AddTrackRequest, reason: RequestResponse_Reason, message: string): void {
+    this.#log.warn({ cid: request.cid, name: request.name }, `add_track refused: ${message}`);
+    this.#send({
+      case: 'requestResponse',
+      value: new RequestResponse({
+        reason,
+        message,
+        request: { case: 'addTrack', value: request },
+      }),
     });
   }
 

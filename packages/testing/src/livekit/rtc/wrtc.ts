@@ -113,7 +113,10 @@ let loading: Promise<Wrtc> | undefined;
 /** The bindings, loaded once; the error names the package when the native part cannot load. */
 export function loadWrtc(): Promise<Wrtc> {
   loading ??= import('@roamhq/wrtc').then(
-    (module) => ((module as { default?: unknown }).default ?? module) as Wrtc,
+    (module) => {
+      exitWithoutNativeTeardown();
+      return ((module as { default?: unknown }).default ?? module) as Wrtc;
+    },
     (error: unknown) => {
       loading = undefined;
       throw new Error(
@@ -124,4 +127,14 @@ export function loadWrtc(): Promise<Wrtc> {
     },
   );
   return loading;
+}
+
+/**
+ * Once the bindings have made an audio track, a process that ends because its
+ * event loop ran dry crashes (SIGSEGV) in libwebrtc's teardown, a known bug of
+ * the bindings; `process.exit` skips that teardown. So when the loop is empty
+ * (`beforeExit`, which only fires then), leave the way `process.exit` does.
+ */
+function exitWithoutNativeTeardown(): void {
+  process.once('beforeExit', (code) => process.exit(process.exitCode ?? code));
 }
