@@ -224,6 +224,16 @@ export class LiveKitStandIn extends utils.TypedEventEmitter<LiveKitStandInEvents
     return this.#rooms.publish(room, identity, options);
   }
 
+  /**
+   * A publisher mutes or unmutes its track, as its client's MuteTrackRequest
+   * does: the others get a participant update with the track's muted flag.
+   * rtc-node has no local mute, so tests whose user is rtc-node mute here.
+   * False if the participant has no such track.
+   */
+  setTrackMuted(room: string, identity: string, trackSid: string, muted: boolean): boolean {
+    return this.#rooms.setMuted(room, identity, trackSid, muted);
+  }
+
   /** A participant leaves; if it was a job's agent, the job is terminated (`JS_FAILED`). */
   removeParticipant(room: string, identity: string): void {
     this.#rooms.leave(room, identity, DisconnectReason.CLIENT_INITIATED);

@@ -97,3 +97,15 @@ export async function expectNothingLeftRunning(
   }
   if (excess().length > 0) throw new Error(`left running: ${excess().join(', ')}`);
 }
+
+/**
+ * A tone's frequency from its zero crossings: tells two voices apart where
+ * loudness cannot (a real decoder fades a stopped track out through every level).
+ */
+export function pitch(frame: AudioFrame): number {
+  let crossings = 0;
+  for (let i = 1; i < frame.data.length; i++) {
+    if (frame.data[i - 1]! < 0 !== frame.data[i]! < 0) crossings++;
+  }
+  return (crossings / 2) * (frame.sampleRate / frame.samplesPerChannel);
+}

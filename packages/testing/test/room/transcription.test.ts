@@ -1,6 +1,11 @@
 import { voice } from '@agents/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeRoom, scaledMs } from '../../src/index.js';
+import { transcriptionCases } from './cases/transcription.cases.js';
+import { fakeRoomDriver } from './drivers/fake-driver.js';
+
+// The cases a real room can run too; below, the failing and hanging publishes, which need FakeRoom.
+transcriptionCases(fakeRoomDriver);
 
 let rooms: FakeRoom[] = [];
 afterEach(async () => {
@@ -54,26 +59,6 @@ const alice = { participantIdentity: 'alice', trackSid: 'TR_mic' };
 const agent = { participantIdentity: 'agent', trackSid: 'TR_agent' };
 
 describe('TranscriptionPublisher', () => {
-  it('publishes one segment per call, in order, with the wire fields', async () => {
-    const room = fakeRoom();
-    const publisher = new voice.TranscriptionPublisher(room);
-    publisher.publish(alice, { id: 'SG_a', text: 'hel', final: false, language: 'en' });
-    publisher.publish(agent, { id: 'SG_b', text: 'Hi', final: false });
-    publisher.publish(agent, { id: 'SG_c', text: 'Hi there.', final: true });
-    await until('3 calls', () => room.transcriptions.length === 3);
-    expect(room.transcriptions[0]!.transcription).toEqual({
-      participantIdentity: 'alice',
-      trackSid: 'TR_mic',
-      segments: [
-        { id: 'SG_a', text: 'hel', startTime: 0n, endTime: 0n, language: 'en', final: false },
-      ],
-    });
-    expect(room.transcriptions[1]!.transcription.participantIdentity).toBe('agent');
-    expect(published(room).map((p) => p[0])).toEqual(['SG_a', 'SG_b', 'SG_c']);
-    await publisher.close();
-    expect(publisher.published).toBe(3);
-  });
-
   it('replaces a queued state of a segment with its newer state', async () => {
     const room = fakeRoom();
     const publisher = new voice.TranscriptionPublisher(room, {
@@ -173,18 +158,6 @@ describe('TranscriptionPublisher', () => {
     await publisher.close();
   });
 
-  it('close publishes what is queued, then refuses more', async () => {
-    const room = fakeRoom();
-    const publisher = new voice.TranscriptionPublisher(room);
-    publisher.publish(agent, { id: 'SG_1', text: 'One.', final: true });
-    publisher.publish(agent, { id: 'SG_2', text: 'Two.', final: true });
-    await publisher.close();
-    expect(published(room).map((p) => p[1])).toEqual(['One.', 'Two.']);
-    publisher.publish(agent, { id: 'SG_3', text: 'Three.', final: true });
-    expect(publisher.pending).toBe(0);
-    expect(room.transcriptions).toHaveLength(2);
-  });
-
   it('close gives up at its deadline and counts what was left', async () => {
     const room = fakeRoom();
     room.failTranscriptions('hang');
@@ -197,77 +170,5 @@ describe('TranscriptionPublisher', () => {
     await publisher.close(scaledMs(50));
     expect(publisher.dropped).toBe(1);
     expect(publisher.pending).toBe(0);
-  });
-});
-
-describe('RoomTextOutput', () => {
-  it('agent side: appends the played words, final on flush, then a new segment id', async () => {
-    const room = fakeRoom();
-    const publisher = new voice.TranscriptionPublisher(room);
-    const text = new voice.RoomTextOutput(publisher, { mode: 'append', target: () => agent });
-    const first = text.segmentId;
-    expect(first).toMatch(/^SG_[0-9a-f]{12}$/);
-    await text.captureText({ text: 'Hello.', start: 0, end: 0.4 });
-    await until('the first word', () => room.transcriptions.length === 1);
-    await text.captureText({ text: ' How', start: 0.5, end: 0.7 });
-    await until('the second word', () => room.transcriptions.length === 2);
-    text.flush();
-    text.flush(); // nothing captured: nothing published
-    void text.captureText(' Bye.');
-    text.flush();
-    await publisher.close();
-    const second = published(room).at(-1)![0];
-    expect(second).toMatch(/^SG_[0-9a-f]{12}$/);
-    expect(second).not.toBe(first);
-    expect(published(room)).toEqual([
-      [first, 'Hello.', false],
-      [first, 'Hello. How', false],
-      [first, 'Hello. How', true],
-      // Captured and flushed in the same tick: only the final goes out.
-      [second, 'Bye.', true],
-    ]);
-  });
-
-  it('user side: each capture is the latest hypothesis; flush makes it final', async () => {
-    const room = fakeRoom();
-    const publisher = new voice.TranscriptionPublisher(room);
-    const text = new voice.RoomTextOutput(publisher, {
-      mode: 'replace',
-      target: () => alice,
-      language: 'en',
-    });
-    await text.captureText('what');
-    await until('the interim', () => room.transcriptions.length === 1);
-    await text.captureText('what time');
-    await until('the second interim', () => room.transcriptions.length === 2);
-    // As the user forwarder does: the final's capture and flush in the same tick.
-    void text.captureText('What time is it?');
-    text.flush();
-    await publisher.close();
-    const id = published(room)[0]![0];
-    expect(published(room)).toEqual([
-      [id, 'what', false],
-      [id, 'what time', false],
-      // The last interim was replaced in the queue by the final.
-      [id, 'What time is it?', true],
-    ]);
-    expect(room.transcriptions[0]!.transcription.segments[0]!.language).toBe('en');
-  });
-
-  it('publishes nothing while there is no target', async () => {
-    const room = fakeRoom();
-    const publisher = new voice.TranscriptionPublisher(room);
-    let target: voice.TranscriptionTarget | undefined;
-    const text = new voice.RoomTextOutput(publisher, { mode: 'replace', target: () => target });
-    await text.captureText('lost');
-    text.flush();
-    target = alice;
-    await text.captureText('heard');
-    text.flush();
-    await publisher.close();
-    expect(published(room).map((p) => [p[1], p[2]])).toEqual([
-      ['heard', false],
-      ['heard', true],
-    ]);
   });
 });
