@@ -9,6 +9,7 @@ import { coreSuite } from './suites/core.js';
 import { deepgramSuite } from './suites/deepgram.js';
 import { elevenlabsSuite } from './suites/elevenlabs.js';
 import { openaiSuite } from './suites/openai.js';
+import { roomSuite } from './suites/room.js';
 import { tokenizeSuite } from './suites/tokenize.js';
 import { vadSuite } from './suites/vad.js';
 import { voiceSuite } from './suites/voice.js';
@@ -24,6 +25,7 @@ const suites: Suite[] = [
   elevenlabsSuite,
   workerSuite,
   burstSuite,
+  roomSuite,
 ];
 
 // Warnings (e.g. a VAD falling behind on purpose) would mix into the table.

@@ -349,12 +349,8 @@ class LiveDriver implements RoomDriver {
 export const liveRoomDriver: DriverKind = {
   name: 'the stand-in',
   cannot: {
-    setSubscribed:
-      "the stand-in ignores a client's subscription request, so with autoSubscribe off nothing is ever subscribed (reported)",
     resume:
       "the stand-in has no resume: rtc-node's signal reconnect ends in a full reconnect there (the full case runs)",
-    subscriptionConfirmed:
-      "the stand-in never sends track_subscribed to the publisher, so rtc-node's waitForSubscription() never resolves (reported)",
   },
   async create(options = {}) {
     server ??= LiveKitStandIn.start();

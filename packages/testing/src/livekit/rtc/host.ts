@@ -202,6 +202,17 @@ export class RtcHost implements SessionHost {
     }
   }
 
+  subscription(session: SignalSession, trackSids: string[], subscribe: boolean): void {
+    for (const sid of trackSids) {
+      const track = this.#tracks.get(sid);
+      if (!track || track.room !== session.room || track.publisherSid === session.sid) continue;
+      if (!subscribe) session.unsubscribe(sid);
+      else if (session.participant.permission?.canSubscribe) {
+        session.subscribe(sid, track.media, track.streamId);
+      }
+    }
+  }
+
   subscribed(trackSid: string): void {
     const track = this.#tracks.get(trackSid);
     if (!track || track.everSubscribed) return;

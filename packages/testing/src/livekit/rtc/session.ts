@@ -37,6 +37,8 @@ const MAX_PENDING_TRACKS = 16;
 export interface SessionHost {
   /** A published track's media arrived: the room forwards it. */
   trackArrived(session: SignalSession, track: TrackInfo, media: MediaStreamTrack): void;
+  /** The client asks to (un)subscribe tracks by sid. */
+  subscription(session: SignalSession, trackSids: string[], subscribe: boolean): void;
   /** A subscriber's connection now carries the track (its answer came back). */
   subscribed(trackSid: string): void;
   /** The client took a track off its publisher connection. */
@@ -268,8 +270,14 @@ export class SignalSession {
           }),
         });
         return;
+      case 'subscription': {
+        const { trackSids, participantTracks, subscribe } = message.value;
+        const sids = [...trackSids, ...participantTracks.flatMap((p) => p.trackSids)];
+        this.#host.subscription(this, sids, subscribe);
+        return;
+      }
       default:
-        // Subscription settings, quality and permissions: every track goes to everyone here.
+        // Track settings, quality and permissions: every track goes to whoever subscribes.
         this.#log.debug({ request: message.case }, 'signal request not acted on');
     }
   }
