@@ -145,13 +145,16 @@ function maxDiff(heard: number[], at: number, expected: ArrayLike<number>): numb
  * asserts it was all heard, in order. A busy machine starves rtc-node's
  * native source now and then, which then plays a few ms of silence in the
  * middle: each block may start up to half a second after the previous one ended (or
- * 20 ms before it, samples heard twice around a fade). At most two blocks
- * may be missing (a glitch under load); losing the source's queue on a
- * pause (200 ms: twenty blocks) would fail. Returns where the audio ended.
+ * 20 ms before it, samples heard twice around a fade). Such glitches lose a
+ * block here and there, so at most two in a row and a tenth of them in all
+ * may be missing; losing the source's queue on a pause (200 ms: twenty
+ * blocks in a row) fails. Returns where the audio ended.
  */
 function expectHeard(heard: number[], at: number, expected: Int16Array): number {
   let cursor = at;
   let missing = 0;
+  let run = 0;
+  let longestRun = 0;
   for (let from = 0; from < expected.length; from += TICK) {
     const block = expected.subarray(from, Math.min(expected.length, from + TICK));
     let found = -1;
@@ -162,12 +165,15 @@ function expectHeard(heard: number[], at: number, expected: Int16Array): number 
       if (maxDiff(heard, cursor - shift, block) <= 1) found = cursor - shift;
     }
     if (found < 0) missing++;
+    run = found < 0 ? run + 1 : 0;
+    longestRun = Math.max(longestRun, run);
     cursor = (found < 0 ? cursor : found) + block.length;
   }
-  expect(
-    missing,
-    `10 ms blocks not heard of ${Math.ceil(expected.length / TICK)}`,
-  ).toBeLessThanOrEqual(2);
+  const blocks = Math.ceil(expected.length / TICK);
+  expect(longestRun, `10 ms blocks missing in a row, of ${blocks}`).toBeLessThanOrEqual(2);
+  expect(missing, `10 ms blocks not heard of ${blocks}`).toBeLessThanOrEqual(
+    Math.max(2, Math.floor(blocks / 10)),
+  );
   return cursor;
 }
 
