@@ -38,7 +38,10 @@ async function speak(room: Room): Promise<number[]> {
   const source = new AudioSource(RATE, 1, 100);
   const options = new TrackPublishOptions();
   options.source = TrackSource.SOURCE_MICROPHONE;
-  await room.localParticipant!.publishTrack(LocalAudioTrack.createAudioTrack('mic', source), options);
+  await room.localParticipant!.publishTrack(
+    LocalAudioTrack.createAudioTrack('mic', source),
+    options,
+  );
   // Let the subscriber's connection settle before the first onset.
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const onsets: number[] = [];
