@@ -55,7 +55,8 @@ describe('agents-testing', () => {
       child.stdout.on('data', (chunk: Buffer) => {
         output += chunk.toString();
         const found = output.split('\n').find((l) => l.includes('LIVEKIT_URL='));
-        if (found) {
+        // The playground line comes right after it.
+        if (found && output.includes('/playground')) {
           clearTimeout(timer);
           resolve(found);
         }
@@ -63,6 +64,9 @@ describe('agents-testing', () => {
     });
     expect(line).toMatch(
       /LIVEKIT_URL=ws:\/\/127\.0\.0\.1:\d+ LIVEKIT_API_KEY=devkey LIVEKIT_API_SECRET=secret/,
+    );
+    expect(output).toMatch(
+      /talk to your agent from a browser: http:\/\/127\.0\.0\.1:\d+\/playground/,
     );
     const exited = once(child, 'exit');
     child.kill('SIGINT');

@@ -11,6 +11,7 @@ import {
   TrackKind,
   TrackPublishOptions,
   TrackSource,
+  type Transcription,
 } from '@livekit/rtc-node';
 import { AccessToken } from 'livekit-server-sdk';
 import { scaledMs } from '../time.js';
@@ -168,7 +169,19 @@ export class SimulatedUser implements AsyncDisposable {
     } finally {
       clearTimeout(timer);
     }
-    user.#detachTranscriptions = listenForTranscriptions(rtc, (t) => user.#addTranscription(t));
+    user.#detachTranscriptions = onTranscriptionReceived(rtc, (t) => {
+      const at = performance.now();
+      for (const segment of t.segments) {
+        user.#addTranscription({
+          participantIdentity: t.participantIdentity,
+          trackSid: t.trackSid,
+          id: segment.id,
+          text: segment.text,
+          final: segment.final,
+          at,
+        });
+      }
+    });
     // Tracks published before we joined arrive as subscriptions too; nothing to catch up on.
     return user;
   }
@@ -423,36 +436,31 @@ function rms(samples: Int16Array): number {
   return Math.sqrt(sum / samples.length);
 }
 
-interface FfiTranscriptionEvent {
+interface FfiRoomEvent {
   message: {
     case?: string;
     value?: {
       roomHandle?: bigint;
-      message?: {
-        case?: string;
-        value?: {
-          participantIdentity?: string;
-          trackSid?: string;
-          segments?: { id: string; text: string; final: boolean }[];
-        };
-      };
+      message?: { case?: string; value?: Omit<Transcription, 'segments'> & Partial<Transcription> };
     };
   };
 }
 
 interface FfiEmitter {
-  on(event: 'ffi_event', listener: (event: FfiTranscriptionEvent) => void): unknown;
-  off(event: 'ffi_event', listener: (event: FfiTranscriptionEvent) => void): unknown;
+  on(event: 'ffi_event', listener: (event: FfiRoomEvent) => void): unknown;
+  off(event: 'ffi_event', listener: (event: FfiRoomEvent) => void): unknown;
 }
 
 /**
- * rtc-node 1.1 drops the Rust SDK's `transcriptionReceived` room event (its Room has no
- * such event), so we read it from the FFI event stream rtc-node itself listens to,
- * keeping only this room's events.
+ * Calls `record` with each transcription one rtc-node Room receives.
+ * rtc-node 1.1 drops the Rust SDK's `transcriptionReceived` room event (its
+ * Room has no such event), so it is read from the FFI event stream rtc-node
+ * itself listens to (a global), keeping only this room's events. Returns the
+ * function that stops listening.
  */
-function listenForTranscriptions(
+export function onTranscriptionReceived(
   room: Room,
-  onUpdate: (t: HeardTranscription) => void,
+  record: (transcription: Transcription) => void,
 ): () => void {
   const ffi = (globalThis as { _ffiClientInstance?: FfiEmitter })._ffiClientInstance;
   const handle = (room as unknown as { ffiHandle?: { handle: bigint } }).ffiHandle?.handle;
@@ -461,22 +469,24 @@ function listenForTranscriptions(
       'cannot listen for transcriptions: @livekit/rtc-node internals changed (no FFI client or room handle)',
     );
   }
-  const listener = (event: FfiTranscriptionEvent) => {
-    const roomEvent = event.message;
-    if (roomEvent.case !== 'roomEvent' || roomEvent.value?.roomHandle !== handle) return;
-    const inner = roomEvent.value.message;
-    if (inner?.case !== 'transcriptionReceived' || inner.value === undefined) return;
-    const at = performance.now();
-    for (const segment of inner.value.segments ?? []) {
-      onUpdate({
-        participantIdentity: inner.value.participantIdentity ?? '',
-        trackSid: inner.value.trackSid ?? '',
+  const listener = (event: FfiRoomEvent) => {
+    const roomEvent = event.message.case === 'roomEvent' ? event.message.value : undefined;
+    if (roomEvent?.roomHandle !== handle) return;
+    if (roomEvent.message?.case !== 'transcriptionReceived' || !roomEvent.message.value) return;
+    const t = roomEvent.message.value;
+    record({
+      participantIdentity: t.participantIdentity ?? '',
+      trackSid: t.trackSid ?? '',
+      // The FFI carries the times as strings; rtc-node's Transcription has bigints.
+      segments: (t.segments ?? []).map((segment) => ({
         id: segment.id,
         text: segment.text,
+        startTime: BigInt(segment.startTime),
+        endTime: BigInt(segment.endTime),
+        language: segment.language,
         final: segment.final,
-        at,
-      });
-    }
+      })),
+    });
   };
   ffi.on('ffi_event', listener);
   return () => ffi.off('ffi_event', listener);

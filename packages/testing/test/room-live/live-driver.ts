@@ -18,6 +18,7 @@ import {
 } from '@livekit/rtc-node';
 import { AccessToken, RoomServiceClient } from 'livekit-server-sdk';
 import { LiveKitStandIn, scaledMs } from '../../src/index.js';
+import { onTranscriptionReceived } from '../../src/livekit/simulated-user.js';
 import type {
   DriverKind,
   DriverRoom,
@@ -110,52 +111,6 @@ class AgentLog {
   }
 }
 
-type FfiEmitter = {
-  on(event: 'ffi_event', listener: (event: FfiRoomEvent) => void): void;
-  off(event: 'ffi_event', listener: (event: FfiRoomEvent) => void): void;
-};
-type FfiRoomEvent = {
-  message: {
-    case?: string;
-    value?: {
-      roomHandle?: bigint;
-      message?: { case?: string; value?: Omit<Transcription, 'segments'> & Partial<Transcription> };
-    };
-  };
-};
-
-/**
- * The FFI events of one rtc-node Room that rtc-node 1.1 itself drops: the Rust
- * SDK reports received transcriptions, but rtc-node's Room has no event for
- * them. Read from rtc-node's FFI client (a global), for this room's handle.
- */
-function onTranscriptions(room: Room, record: (t: Transcription) => void): () => void {
-  const ffi = (globalThis as { _ffiClientInstance?: FfiEmitter })._ffiClientInstance;
-  const handle = (room as unknown as { ffiHandle?: { handle: bigint } }).ffiHandle?.handle;
-  if (!ffi || handle === undefined) throw new Error("rtc-node's FFI client or room handle moved");
-  const listener = (event: FfiRoomEvent) => {
-    const roomEvent = event.message.case === 'roomEvent' ? event.message.value : undefined;
-    if (roomEvent?.roomHandle !== handle) return;
-    if (roomEvent.message?.case !== 'transcriptionReceived') return;
-    const t = roomEvent.message.value!;
-    record({
-      participantIdentity: t.participantIdentity ?? '',
-      trackSid: t.trackSid ?? '',
-      // The FFI carries the times as strings; rtc-node's Transcription has bigints.
-      segments: (t.segments ?? []).map((segment) => ({
-        id: segment.id,
-        text: segment.text,
-        startTime: BigInt(segment.startTime),
-        endTime: BigInt(segment.endTime),
-        language: segment.language,
-        final: segment.final,
-      })),
-    });
-  };
-  ffi.on('ffi_event', listener);
-  return () => ffi.off('ffi_event', listener);
-}
-
 class LiveUser implements RemoteUser {
   readonly transcriptions: Transcription[] = [];
   readonly #sources: AudioSource[] = [];
@@ -168,7 +123,7 @@ class LiveUser implements RemoteUser {
     readonly room: Room,
     readonly driver: LiveDriver,
   ) {
-    this.#stopListening = onTranscriptions(room, (t) => this.transcriptions.push(t));
+    this.#stopListening = onTranscriptionReceived(room, (t) => this.transcriptions.push(t));
   }
 
   async publishMicrophone(options: { source?: TrackSource } = {}): Promise<RemoteMic> {
