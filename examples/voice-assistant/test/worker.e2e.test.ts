@@ -72,7 +72,7 @@ it(
   'answers a user in a media room, is interrupted, and ends the job when the user leaves',
   async () => {
     // On a busy machine the worker may be slow to answer the offer: not what this test is about.
-    // (In dev it reports its load just under 1, so a busy machine still gets the job.)
+    // (In dev it reports a load of at most 0.5, so a busy machine still gets the job.)
     server = await LiveKitStandIn.start({ availabilityTimeoutMs: scaledMs(15_000) });
     services = await startStandIns({
       services: ['deepgram', 'openai', 'elevenlabs'],

@@ -22,9 +22,9 @@ it('a worker without a load threshold stays pickable at full load (dev on a busy
   const { status, sent } = reporter(1, Number.POSITIVE_INFINITY);
   await status.report();
   expect(sent[0]?.status).toBe(WorkerStatus.WS_AVAILABLE);
-  // The server weighs workers by 1 - load and skips those at 1.
-  expect(sent[0]?.load).toBeLessThan(1);
-  expect(sent[0]?.load).toBeGreaterThan(0.9);
+  // The server drops a job when every worker is at or above its target load (0.7 by default).
+  expect(sent[0]?.load).toBeLessThan(0.7);
+  expect(sent[0]?.load).toBeGreaterThan(0);
   expect(status.load).toBe(1);
 });
 

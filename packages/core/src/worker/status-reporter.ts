@@ -2,8 +2,11 @@ import { UpdateWorkerStatus, WorkerStatus } from '@livekit/protocol';
 import type { Logger } from '../log.js';
 import { errorMessage, withDeadline } from '../utils/deadline.js';
 
-/** What a worker without a load threshold reports at full load: still pickable by the server. */
-const MAX_LOAD_WHEN_UNBOUNDED = 0.99;
+/**
+ * What a worker without a load threshold reports at most: under the server's
+ * default target load (0.7), below which it still claims jobs for its workers.
+ */
+const MAX_LOAD_WHEN_UNBOUNDED = 0.5;
 
 export interface StatusReporterOptions {
   /** The user's load function (0 to 1), or the CPU sampler. */
@@ -115,10 +118,10 @@ export class StatusReporter {
   }
 
   /**
-   * The server never offers a job to a worker that reports load 1 (it picks
-   * workers weighted by 1 - load). A worker told to take jobs at any load
-   * (`loadThreshold` above 1, as in `dev`) reports just under it, so a busy
-   * laptop still gets its developer's jobs.
+   * The server drops a job when every worker reports a load at or above its
+   * target (0.7 by default), and never picks one at 1. A worker told to take
+   * jobs at any load (`loadThreshold` above 1, as in `dev`) reports at most
+   * 0.5, so a busy laptop still gets its developer's jobs.
    */
   #reportedLoad(): number {
     return this.#options.loadThreshold > 1
