@@ -15,7 +15,6 @@ export class ForwardedTrack {
   everSubscribed = false;
   readonly #sink: AudioSink;
   readonly #source: AudioSource;
-  #frames = 0;
 
   constructor(
     wrtc: Wrtc,
@@ -29,7 +28,6 @@ export class ForwardedTrack {
     this.media = this.#source.createTrack();
     this.#sink = new wrtc.nonstandard.RTCAudioSink(remote);
     this.#sink.ondata = (data) => {
-      this.#frames += 1;
       this.#source.onData({
         samples: data.samples,
         sampleRate: data.sampleRate,
@@ -38,11 +36,6 @@ export class ForwardedTrack {
         numberOfFrames: data.numberOfFrames ?? data.samples.length / (data.channelCount ?? 1),
       });
     };
-  }
-
-  /** 10 ms frames forwarded so far. */
-  get frames(): number {
-    return this.#frames;
   }
 
   stop(): void {

@@ -182,10 +182,6 @@ export class RtcHost implements SessionHost {
     this.#sessions.clear();
   }
 
-  get sessionCount(): number {
-    return this.#sessions.size;
-  }
-
   // SessionHost: what sessions report.
 
   trackArrived(session: SignalSession, track: TrackInfo, media: MediaStreamTrack): void {
