@@ -25,6 +25,7 @@ const GREETING = 'Hello, how can I help?';
 const FORECASTS: Record<string, { condition: string; temperatureC: number }> = {
   paris: { condition: 'sunny', temperatureC: 22 },
   london: { condition: 'cloudy', temperatureC: 14 },
+  rome: { condition: 'sunny', temperatureC: 28 },
 };
 
 const tools = {
@@ -35,7 +36,7 @@ const tools = {
       const forecast = FORECASTS[location.trim().toLowerCase()];
       return forecast
         ? { location, ...forecast }
-        : { location, error: 'no forecast for this place; offer Paris or London' };
+        : { location, error: 'no forecast for this place; offer Paris, London or Rome' };
     },
   }),
 };

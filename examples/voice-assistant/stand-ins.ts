@@ -46,12 +46,14 @@ export const GREETING = 'Hello, how can I help?';
 const ANSWERS: Record<string, string> = {
   paris: 'Sunny in Paris, twenty two degrees.',
   london: 'London is cloudy, fourteen degrees.',
+  rome: 'Rome is warm and sunny today, twenty eight degrees, with a light breeze this afternoon and clear skies all evening.',
 };
-const NO_CITY = 'I can tell you the weather in Paris or London.';
+const NO_CITY = 'I can tell you the weather in Paris, London or Rome.';
 const RECORDINGS: [string, string][] = [
   [GREETING, 'reply-greeting.wav'],
   [ANSWERS.paris, 'reply-paris.wav'],
   [ANSWERS.london, 'reply-london.wav'],
+  [ANSWERS.rome, 'reply-rome.wav'],
   [NO_CITY, 'reply-other.wav'],
 ];
 

@@ -87,7 +87,7 @@ it(
     expect(run.stderr).toContain('placeholder words');
     expect(run.stderr).toContain(`Hearing ${input}`);
     const answers = events(run.stdout).filter((e) => e.type === 'agent_speech_committed');
-    expect(answers.at(-1)?.text).toBe('I can tell you the weather in Paris or London.');
+    expect(answers.at(-1)?.text).toBe('I can tell you the weather in Paris, London or Rome.');
     expect(existsSync(output)).toBe(true);
   },
   TEST_TIMEOUT_MS,

@@ -81,7 +81,7 @@ it('calls getWeather for the city asked about, then answers from its result', as
   // A question about no city it knows gets the answer that says which it knows, at once.
   const other = llm.ChatContext.from([{ role: 'user', content: 'Tell me a joke.' }]);
   expect(await reply(model, other)).toEqual({
-    text: 'I can tell you the weather in Paris or London.',
+    text: 'I can tell you the weather in Paris, London or Rome.',
     calls: [],
   });
 });

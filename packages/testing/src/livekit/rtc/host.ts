@@ -142,11 +142,6 @@ export class RtcHost implements SessionHost {
           pingTimeout: PING_TIMEOUT_S,
         }),
       );
-      if (session.autoSubscribe && participant.permission?.canSubscribe) {
-        for (const track of this.#tracks.values()) {
-          if (track.room === room) session.subscribe(track.sid, track.media, track.streamId);
-        }
-      }
     });
   }
 
@@ -184,6 +179,15 @@ export class RtcHost implements SessionHost {
 
   // SessionHost: what sessions report.
 
+  active(session: SignalSession): void {
+    if (!session.autoSubscribe || !session.participant.permission?.canSubscribe) return;
+    for (const track of this.#tracks.values()) {
+      if (track.room === session.room && track.publisherSid !== session.sid) {
+        session.subscribe(track.sid, track.media, track.streamId);
+      }
+    }
+  }
+
   trackArrived(session: SignalSession, track: TrackInfo, media: MediaStreamTrack): void {
     const wrtc = this.#wrtc;
     if (!wrtc || session.closed) return;
@@ -192,7 +196,8 @@ export class RtcHost implements SessionHost {
     // The update carrying the track goes out (participantChanged) before any subscriber offer.
     this.#rooms.attachTrack(session.room, session.identity, track);
     for (const other of this.#inRoom(session.room)) {
-      if (other === session || !other.autoSubscribe) continue;
+      // One not yet active gets the track when it becomes active.
+      if (other === session || !other.autoSubscribe || !other.active) continue;
       if (!other.participant.permission?.canSubscribe) continue;
       other.subscribe(track.sid, forwarded.media, forwarded.streamId);
     }

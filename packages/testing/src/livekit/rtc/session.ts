@@ -39,6 +39,12 @@ export interface SessionHost {
   trackArrived(session: SignalSession, track: TrackInfo, media: MediaStreamTrack): void;
   /** The client asks to (un)subscribe tracks by sid. */
   subscription(session: SignalSession, trackSids: string[], subscribe: boolean): void;
+  /**
+   * The participant is ACTIVE: its subscriber connection is up and the server's data channels
+   * on it are open. A real server subscribes a participant to tracks only from then on, so that
+   * the first audio sent is not lost to a connection still being set up.
+   */
+  active(session: SignalSession): void;
   /** A subscriber's connection now carries the track (its answer came back). */
   subscribed(trackSid: string): void;
   /** The client took a track off its publisher connection. */
@@ -84,6 +90,7 @@ export class SignalSession {
   readonly #subscriptions = new Map<string, RtpSender>(); // by track sid
   /** Subscriptions offered and not yet answered. */
   readonly #unconfirmed = new Set<string>();
+  #active = false;
   #closed = false;
 
   constructor(init: SessionInit) {
@@ -112,8 +119,10 @@ export class SignalSession {
       ['publisher', this.#publisher],
       ['subscriber', this.#subscriber],
     ] as const) {
-      peer.pc.onconnectionstatechange = () =>
+      peer.pc.onconnectionstatechange = () => {
         this.#log.debug({ pc: name, state: peer.pc.connectionState }, 'peer connection state');
+        if (peer === this.#subscriber) this.#checkActive();
+      };
     }
     this.#publisher.pc.ontrack = ({ track, transceiver }) => this.#onTrack(track, transceiver.mid);
     this.#publisher.pc.ondatachannel = ({ channel }) => this.#onClientChannel(channel);
@@ -124,6 +133,11 @@ export class SignalSession {
     init.ws.on('message', (data, isBinary) => this.#onMessage(data as Buffer, isBinary));
     init.ws.on('close', () => this.#dropped());
     init.ws.on('error', (error) => this.#log.debug({ err: error }, 'signal socket error'));
+  }
+
+  /** Subscriber connection up, data channels open: tracks may be subscribed. */
+  get active(): boolean {
+    return this.#active;
   }
 
   get closed(): boolean {
@@ -403,11 +417,20 @@ export class SignalSession {
     const channel = this.#subscriber.pc.createDataChannel(label, init);
     channel.binaryType = 'arraybuffer';
     this.#channels.set(kind, channel);
-    if (kind === DataPacket_Kind.RELIABLE) {
-      channel.onopen = () => {
+    channel.onopen = () => {
+      if (kind === DataPacket_Kind.RELIABLE) {
         for (const bytes of this.#held.splice(0)) channel.send(bytes);
-      };
-    }
+      }
+      this.#checkActive();
+    };
+  }
+
+  #checkActive(): void {
+    if (this.#active || this.#closed) return;
+    if (this.#subscriber.pc.connectionState !== 'connected') return;
+    for (const channel of this.#channels.values()) if (channel.readyState !== 'open') return;
+    this.#active = true;
+    this.#host.active(this);
   }
 
   #trickle(candidate: IceCandidateInit, target: SignalTarget): void {
