@@ -60,10 +60,12 @@ const DEFAULT_MAX_BATCH = 32;
 const DEFAULT_MAX_PENDING = 4096;
 
 /**
- * Runs the windows of every stream sharing a model in as few model calls as possible. Windows
- * submitted in the same turn of the event loop are collected, and run together at the next
- * `setImmediate` (after the I/O that delivered the audio), so batching adds no timer delay:
- * at most the time to finish the current turn.
+ * Runs the windows of every stream sharing a model in as few model calls as possible. A
+ * pushed frame reaches its stream's window through promise continuations (microtasks), so
+ * the windows of one event-loop turn are all submitted by the time the microtasks drain; the
+ * batch closes then (`process.nextTick` from inside a microtask runs after the drain), and
+ * onnxruntime-node's `run` itself defers the call to `setImmediate`. So batching adds no turn
+ * of the event loop and no timer delay.
  *
  * Each window carries its own recurrent state, copied into the batch and back out, so a
  * stream's results are exactly those of running it alone: onnxruntime computes each row of a
@@ -138,15 +140,15 @@ export class WindowBatcher {
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    setImmediate(() => {
+    process.nextTick(() => {
       this.#running = this.#runNext();
     });
   }
 
   /**
-   * One model call over the oldest windows, then the next turn for the rest: one call at a
-   * time (the buffers are shared, and calls would queue on the main thread anyway), and the
-   * event loop breathes between calls.
+   * One model call over the oldest windows, then another for the rest: one call at a time
+   * (the buffers are shared, and calls would queue on the main thread anyway), each in a turn
+   * of its own, so the event loop breathes between calls.
    */
   async #runNext(): Promise<void> {
     const batch = this.#pending.splice(0, this.#options.maxBatch);
