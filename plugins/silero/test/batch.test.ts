@@ -30,11 +30,14 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
+/** Where onnxruntime's sessions get `run` (the exported type is the factory's, not the class's). */
+const sessionPrototype = (InferenceSession as unknown as { prototype: InferenceSession }).prototype;
+
 /** The batch size of every session call while `spy` watches. */
 function watchBatches(onCall?: (size: number) => void): number[] {
   const sizes: number[] = [];
-  const original = InferenceSession.prototype.run;
-  vi.spyOn(InferenceSession.prototype, 'run').mockImplementation(function (
+  const original = sessionPrototype.run;
+  vi.spyOn(sessionPrototype, 'run').mockImplementation(function (
     this: InferenceSession,
     ...args: Parameters<InferenceSession['run']>
   ) {
@@ -120,8 +123,8 @@ describe('streams sharing a model', () => {
   it('reject the windows of a failed call, and only those', async () => {
     const [first, second, bystander] = [silero.stream(), silero.stream(), silero.stream()];
     let failed = 0;
-    const original = InferenceSession.prototype.run;
-    vi.spyOn(InferenceSession.prototype, 'run').mockImplementation(function (
+    const original = sessionPrototype.run;
+    vi.spyOn(sessionPrototype, 'run').mockImplementation(function (
       this: InferenceSession,
       ...args: Parameters<InferenceSession['run']>
     ) {
