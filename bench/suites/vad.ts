@@ -1,6 +1,7 @@
 // Cost of the Silero VAD: model load, inference speed against real time, the CPU one live
 // stream takes, and how many live streams one core carries. Input is what a LiveKit room
 // delivers (48 kHz, 10 ms frames), so resampling is part of every figure except the first.
+// Then the same audio through @livekit/agents-plugin-silero, side by side (suites/vad-peer.ts).
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +9,7 @@ import { audio, utils, type vad } from '@agents/core';
 import { VAD } from '@agents/plugin-silero';
 import type { AudioFrame } from '@livekit/rtc-node';
 import { fmt, median, percentile, type Row, type Suite, timeRuns } from '../measure.js';
+import { peerRows } from './vad-peer.js';
 
 const benchDir = fileURLToPath(new URL('..', import.meta.url));
 const fixture = (name: string) =>
@@ -101,14 +103,33 @@ async function realTimeFactor(silero: VAD): Promise<Row[]> {
       name: `real-time factor, one stream, ${label}`,
       result: versus(
         `${fmt(cpu / audioMs, 4)} (CPU), ${fmt(median(wallMs) / audioMs, 4)} (wall)`,
-        cpu / audioMs <= 0.005,
-        '<= 0.005',
+        cpu / audioMs <= 0.003,
+        '<= 0.003',
       ),
       detail:
         `60 s pushed flat out; CPU time (all threads) and wall time over audio time, median ` +
         `of 5; ${fmt(cpu / (audioMs / WINDOW_MS), 3)} ms CPU per 32 ms window`,
     });
   }
+  // A stream's windows depend on each other (the recurrent state), so one stream cannot batch;
+  // many streams can: the same 16 kHz audio through 32 streams at once.
+  const together = 32;
+  const frames = cases[0]!.frames;
+  const cpuMs: number[] = [];
+  for (let run = 0; run < 3; run++) {
+    const before = process.cpuUsage();
+    await Promise.all(Array.from({ length: together }, () => runFlatOut(silero.stream(), frames)));
+    const used = process.cpuUsage(before);
+    cpuMs.push((used.user + used.system) / 1000);
+  }
+  const perStream = median(cpuMs) / together / audioMs;
+  rows.push({
+    name: `real-time factor per stream, ${together} streams at once, 16 kHz mono`,
+    result: versus(`${fmt(perStream, 4)} (CPU)`, perStream <= 0.003, '<= 0.003'),
+    detail:
+      `60 s each pushed flat out, windows batched across the streams; CPU over audio time ` +
+      `per stream, median of 3; ${fmt(perStream * WINDOW_MS, 3)} ms CPU per 32 ms window`,
+  });
   return rows;
 }
 
@@ -153,8 +174,10 @@ async function realTimeLoad(
 async function liveStreams(silero: VAD): Promise<Row[]> {
   const one = await realTimeLoad(silero, 1, 20);
   const idle = await realTimeLoad(silero, 0, 5);
-  const hundred = await realTimeLoad(silero, 100, 10);
-  const perStream = (hundred.cpu - idle.cpu) / 100;
+  const many = 200;
+  const loaded = await realTimeLoad(silero, many, 10);
+  const perStream = (loaded.cpu - idle.cpu) / many;
+  const p99 = percentile(loaded.lateMs, 99);
   return [
     {
       name: 'CPU of one live stream',
@@ -170,12 +193,16 @@ async function liveStreams(silero: VAD): Promise<Row[]> {
     },
     {
       name: 'live streams one core sustains',
-      result: versus(`${fmt(1 / perStream, 0)}`, 1 / perStream >= 100, '>= 100'),
+      result: versus(
+        `${fmt(1 / perStream, 0)}, events late by ${fmt(p99)} ms p99`,
+        1 / perStream >= 200 && p99 < 50,
+        '>= 200, < 50 ms p99',
+      ),
       detail:
-        `100 live streams for 10 s took ${fmt(hundred.cpu * 100)} % of a core ` +
-        `(${fmt(perStream * 100, 2)} % each above the pacing loop; all inference runs on the ` +
-        `main thread); stream 0's events late by ${fmt(median(hundred.lateMs))} ms median, ` +
-        `${fmt(percentile(hundred.lateMs, 99))} ms p99`,
+        `${many} live streams for 10 s took ${fmt(loaded.cpu * 100)} % of a core ` +
+        `(${fmt(perStream * 100, 2)} % each above the pacing loop; their windows batched into ` +
+        `one session call per turn); stream 0's events late by ${fmt(median(loaded.lateMs))} ms ` +
+        `median, ${fmt(p99)} ms p99, counted from the push of a window's last frame`,
     },
   ];
 }
@@ -190,6 +217,8 @@ export const vadSuite: Suite = {
     } finally {
       await silero.close();
     }
+    // After ours is closed, so that no stream of ours runs beside the child processes.
+    rows.push(...(await peerRows()));
     return rows;
   },
 };

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { log } from '@agents/core';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import { type Inference, WindowBatcher } from './batch.js';
 import type { ModelSampleRate } from './options.js';
 
 /** Silero VAD v5 (MIT, Silero Team), shipped in this package; see models/NOTICE. */
@@ -85,13 +86,16 @@ const SESSION_OPTIONS: InferenceSession.SessionOptions = {
 
 const INPUTS = ['input', 'state', 'sr'];
 const OUTPUTS = ['output', 'stateN'];
-/** The recurrent state: two layers of 128 values, for a batch of one. */
-export const STATE_SIZE = 2 * 128;
+const STATE_LAYERS = 2;
+const STATE_WIDTH = 128;
+/** The recurrent state of one stream: two layers of 128 values. */
+export const STATE_SIZE = STATE_LAYERS * STATE_WIDTH;
 
 /**
- * One loaded model, shared by every stream of a VAD. It holds no per-stream state: each call
- * takes the stream's window and recurrent state and writes the new state back, so concurrent
- * streams cannot disturb each other.
+ * One loaded model, shared by every stream of a VAD. It holds no per-stream state: each window
+ * comes with its stream's recurrent state and the new state is written back, so concurrent
+ * streams cannot disturb each other. The windows of all streams go through one batcher, which
+ * runs those submitted in the same event-loop turn as one session call (see batch.ts).
  */
 export class SileroModel {
   readonly sampleRate: ModelSampleRate;
@@ -102,6 +106,7 @@ export class SileroModel {
   readonly #session: InferenceSession;
   readonly #Tensor: typeof Tensor;
   readonly #rate: Tensor;
+  readonly #batcher: WindowBatcher;
   #closed = false;
 
   private constructor(
@@ -115,6 +120,12 @@ export class SileroModel {
     this.windowSize = sampleRate === 16000 ? 512 : 256;
     this.contextSize = sampleRate === 16000 ? 64 : 32;
     this.#rate = new tensor('int64', BigInt64Array.of(BigInt(sampleRate)), []);
+    this.#batcher = new WindowBatcher({
+      windowLength: this.contextSize + this.windowSize,
+      stateWidth: STATE_WIDTH,
+      layers: STATE_LAYERS,
+      run: (samples, states, size) => this.#run(samples, states, size),
+    });
   }
 
   static async load(sampleRate: ModelSampleRate, modelPath?: string): Promise<SileroModel> {
@@ -156,23 +167,32 @@ export class SileroModel {
   }
 
   /**
-   * Speech probability of one window. `samples` is the context followed by the window,
-   * floats in [-1, 1]; `state` is the stream's recurrent state, updated in place.
+   * Speech probability of one window, run together with the other streams' windows of this
+   * event-loop turn. `samples` is the context followed by the window, floats in [-1, 1];
+   * `state` is the stream's recurrent state, updated in place. Neither may change until the
+   * promise settles.
    */
-  async infer(samples: Float32Array, state: Float32Array): Promise<number> {
-    const results = await this.#session.run({
-      input: new this.#Tensor('float32', samples, [1, samples.length]),
-      state: new this.#Tensor('float32', state, [2, 1, 128]),
-      sr: this.#rate,
-    });
-    state.set(results.stateN!.data as Float32Array);
-    return (results.output!.data as Float32Array)[0]!;
+  infer(samples: Float32Array, state: Float32Array): Promise<Inference> {
+    return this.#batcher.infer(samples, state);
   }
 
-  /** Frees the session; safe to call twice. */
+  async #run(samples: Float32Array, states: Float32Array, size: number) {
+    const results = await this.#session.run({
+      input: new this.#Tensor('float32', samples, [size, samples.length / size]),
+      state: new this.#Tensor('float32', states, [STATE_LAYERS, size, STATE_WIDTH]),
+      sr: this.#rate,
+    });
+    return {
+      probabilities: results.output!.data as Float32Array,
+      states: results.stateN!.data as Float32Array,
+    };
+  }
+
+  /** Frees the session once a running call has ended; safe to call twice. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#batcher.close(new Error('silero: the VAD was closed; load a new one'));
     await this.#session.release();
   }
 }

@@ -144,9 +144,10 @@ export class VADStream extends vad.VADStream {
 
   async #inferWindow(window: Float32Array): Promise<boolean> {
     const { windowSize, sampleRate } = this.#model;
-    const started = performance.now();
-    const probability = await this.#model.infer(window, this.#state);
-    const inferenceDurationMs = performance.now() - started;
+    const { probability, durationMs: inferenceDurationMs } = await this.#model.infer(
+      window,
+      this.#state,
+    );
     this.#probability = probability;
     this.#windowCount += 1;
     const end = (this.#windowCount * windowSize) / sampleRate;
