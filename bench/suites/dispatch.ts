@@ -44,8 +44,9 @@ async function startSide(label: string, agent: string): Promise<Side> {
     },
     stdio: 'ignore',
   });
-  await server.waitForWorkers(1, { timeoutMs: 30_000 });
-  await until(() => childrenOf(worker.pid!).length >= IDLE, 30_000);
+  // Generous: on a busy machine a worker's start-up (import, pool fill) takes many seconds.
+  await server.waitForWorkers(1, { timeoutMs: 90_000 });
+  await until(() => childrenOf(worker.pid!).length >= IDLE, 90_000);
   return { label, server, worker, markers, steps: [] };
 }
 
