@@ -7,6 +7,7 @@ import type { Row, Suite } from './measure.js';
 import { burstSuite } from './suites/burst.js';
 import { coreSuite } from './suites/core.js';
 import { deepgramSuite } from './suites/deepgram.js';
+import { dispatchSuite } from './suites/dispatch.js';
 import { elevenlabsSuite } from './suites/elevenlabs.js';
 import { openaiSuite } from './suites/openai.js';
 import { roomSuite } from './suites/room.js';
@@ -24,6 +25,7 @@ const suites: Suite[] = [
   deepgramSuite,
   elevenlabsSuite,
   workerSuite,
+  dispatchSuite,
   burstSuite,
   roomSuite,
 ];

@@ -19,7 +19,7 @@ function rssMB(pid: number): number {
 }
 
 /** The job processes of a worker: its node children (not the `sh` reaper). */
-function childrenOf(pid: number): number[] {
+export function childrenOf(pid: number): number[] {
   return readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry))
     .filter((entry) => {
@@ -36,9 +36,9 @@ function childrenOf(pid: number): number[] {
     .map(Number);
 }
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until(check: () => boolean, timeoutMs: number): Promise<void> {
+export async function until(check: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!check()) {
     if (performance.now() > deadline) throw new Error('bench: timed out');

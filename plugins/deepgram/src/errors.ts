@@ -6,7 +6,17 @@ import {
   plugin,
   type utils,
 } from '@agents/core';
-import { DeepgramError, DeepgramTimeoutError } from '@deepgram/sdk';
+import type { DeepgramError, DeepgramTimeoutError } from '@deepgram/sdk';
+
+/**
+ * The SDK's error classes, from whoever loaded the SDK. Importing it here, for `instanceof`,
+ * would cost every agent that imports the plugin about half a second, streaming or not; an
+ * SDK error only exists once the SDK is loaded, so its loader hands the classes over.
+ */
+export interface SdkErrors {
+  DeepgramError: typeof DeepgramError;
+  DeepgramTimeoutError: typeof DeepgramTimeoutError;
+}
 
 const KEY_ADVICE = 'check DEEPGRAM_API_KEY or the apiKey option';
 
@@ -71,14 +81,14 @@ export function describeRefusal(refusal: plugin.HandshakeRefusal): APIError {
 }
 
 /** The core's typed error for what the SDK's REST client threw. */
-export function toAPIError(error: unknown, deadline: utils.IdleDeadline): unknown {
+export function toAPIError(error: unknown, deadline: utils.IdleDeadline, sdk: SdkErrors): unknown {
   if (deadline.timedOut) return deadline.timeoutError(error);
-  if (error instanceof DeepgramTimeoutError) {
+  if (error instanceof sdk.DeepgramTimeoutError) {
     return new APITimeoutError(`Deepgram did not answer in time: ${error.message}`, {
       cause: error,
     });
   }
-  if (error instanceof DeepgramError) {
+  if (error instanceof sdk.DeepgramError) {
     if (error.statusCode !== undefined) {
       const headers = error.rawResponse?.headers;
       return statusError(

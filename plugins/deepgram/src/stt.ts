@@ -1,7 +1,7 @@
 import { audio, stt, utils } from '@agents/core';
 import type { DeepgramClient, ListenV1Response, listen } from '@deepgram/sdk';
 import type { AudioFrame } from '@livekit/rtc-node';
-import { toAPIError } from './errors.js';
+import { type SdkErrors, toAPIError } from './errors.js';
 import {
   prerecordedParams,
   type ResolvedOptions,
@@ -23,7 +23,7 @@ export class STT extends stt.STT {
   readonly label = 'deepgram.STT';
   #options: ResolvedOptions;
   #version = 0;
-  #client: DeepgramClient | undefined;
+  #rest: { client: DeepgramClient; errors: SdkErrors } | undefined;
 
   constructor(options: STTOptions = {}) {
     const resolved = resolveOptions(options, 'deepgram.STT');
@@ -62,7 +62,7 @@ export class STT extends stt.STT {
     const opts = this.#options;
     const language = options.language ?? opts.language;
     const wav = audio.encodeWav(audio.downmixToMono(frame));
-    const client = await this.#restClient(opts);
+    const { client, errors } = await this.#restClient(opts);
     const connect = opts.connectOptions;
     // Nothing reaches the consumer before the whole answer, so every attempt may be retried.
     const response = await utils.withRetry(
@@ -72,7 +72,7 @@ export class STT extends stt.STT {
             signal: options.signal,
             timeoutMs: connect.timeoutMs,
             label: 'Deepgram',
-            toError: toAPIError,
+            toError: (error, deadline) => toAPIError(error, deadline, errors),
           },
           (deadline) =>
             deadline.within(
@@ -94,16 +94,17 @@ export class STT extends stt.STT {
    * The SDK's REST client, loaded on first use: the SDK takes about half a second
    * to import, which a stream-only agent need not pay.
    */
-  async #restClient(opts: ResolvedOptions): Promise<DeepgramClient> {
-    if (!this.#client) {
-      const { DeepgramClient } = await import('@deepgram/sdk');
-      this.#client = new DeepgramClient({
+  async #restClient(opts: ResolvedOptions): Promise<{ client: DeepgramClient; errors: SdkErrors }> {
+    if (!this.#rest) {
+      const { DeepgramClient, DeepgramError, DeepgramTimeoutError } = await import('@deepgram/sdk');
+      const client = new DeepgramClient({
         apiKey: opts.apiKey,
         baseUrl: restBaseURL(opts),
         maxRetries: 0,
       });
+      this.#rest = { client, errors: { DeepgramError, DeepgramTimeoutError } };
     }
-    return this.#client;
+    return this.#rest;
   }
 }
 

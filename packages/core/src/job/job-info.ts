@@ -1,4 +1,4 @@
-import { Job } from '@livekit/protocol';
+import type { Job } from '@livekit/protocol';
 import type { StartJobRequest } from './ipc.js';
 
 /** The participant fields the worker chose when it accepted the job. */
@@ -33,15 +33,5 @@ export function toStartJobRequest(info: RunningJobInfo): StartJobRequest {
     token: info.token,
     acceptArguments: info.acceptArguments,
     workerId: info.workerId,
-  };
-}
-
-export function fromStartJobRequest(message: StartJobRequest): RunningJobInfo {
-  return {
-    job: Job.fromBinary(message.job),
-    url: message.url,
-    token: message.token,
-    acceptArguments: message.acceptArguments,
-    workerId: message.workerId,
   };
 }

@@ -6,12 +6,18 @@
  */
 import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Job } from '@livekit/protocol';
 import { dispose } from '@livekit/rtc-node';
 import { initializeLogger, log } from '../log.js';
 import { errorMessage, withDeadline } from '../utils/deadline.js';
 import { type Agent, isAgent, JobProcess } from './agent.js';
-import { type InitializeRequest, isParentMessage, type ParentMessage } from './ipc.js';
-import { fromStartJobRequest } from './job-info.js';
+import {
+  type InitializeRequest,
+  isParentMessage,
+  type ParentMessage,
+  type StartJobRequest,
+} from './ipc.js';
+import type { RunningJobInfo } from './job-info.js';
 import { JobRunner } from './job-runner.js';
 import { IpcLogDestination } from './log-forwarding.js';
 import { ParentChannel } from './parent-channel.js';
@@ -93,6 +99,17 @@ async function handle(message: ParentMessage): Promise<void> {
       else await exit(0);
       return;
   }
+}
+
+/** The job travels as protobuf bytes (see toStartJobRequest). */
+function fromStartJobRequest(message: StartJobRequest): RunningJobInfo {
+  return {
+    job: Job.fromBinary(message.job),
+    url: message.url,
+    token: message.token,
+    acceptArguments: message.acceptArguments,
+    workerId: message.workerId,
+  };
 }
 
 async function initialize(message: InitializeRequest): Promise<void> {

@@ -1,7 +1,8 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { errorMessage } from '../utils/deadline.js';
 import type { FunctionCall } from './chat-context.js';
 import type { FunctionTool, ToolParameters } from './tool.js';
+import { loadZod } from './zod.js';
 
 /** Arguments ready for `execute`, or the reason they are not, worded for the model. */
 export type ParsedArguments =
@@ -21,7 +22,11 @@ export function parseArguments(call: FunctionCall, fnc: FunctionTool): ParsedArg
     const reason = errorMessage(error);
     return { ok: false, problem: `the arguments are not valid JSON (${reason})` };
   }
-  const result = z.safeParse(fnc.parameters, raw);
+  const parameters = fnc.parameters;
+  const result =
+    typeof parameters.safeParse === 'function'
+      ? parameters.safeParse(raw)
+      : loadZod().z.safeParse(parameters, raw);
   if (result.success) return { ok: true, args: result.data };
   const issues = result.error.issues.map((issue) => `  - ${describeIssue(issue, raw)}`);
   return { ok: false, problem: `the arguments do not match the parameters:\n${issues.join('\n')}` };

@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { errorMessage } from '../utils/deadline.js';
+import { loadZod } from './zod.js';
 
 /** A JSON Schema document, as plain JSON data (the shape provider SDKs take). */
 export type JSONSchema = { [key: string]: unknown };
@@ -21,14 +22,19 @@ export function parametersSchema(toolLabel: string, parameters: z.ZodType): JSON
   const problems: string[] = [];
   let schema: JSONSchema;
   try {
-    schema = z.toJSONSchema(parameters, {
+    const options: z.core.ToJSONSchemaParams = {
       io: 'input',
       // Collected rather than thrown one at a time, so the error lists them all.
       unrepresentable: ({ path, message }) => {
         problems.push(`${parameterPath(path)}: ${message}`);
         return 'any';
       },
-    });
+    };
+    // The method spares loading zod here; a schema without it (zod/mini) takes the function.
+    schema =
+      typeof parameters.toJSONSchema === 'function'
+        ? parameters.toJSONSchema(options)
+        : loadZod().z.toJSONSchema(parameters, options);
   } catch (error) {
     throw new TypeError(
       `${toolLabel}: parameters must be a zod 4 schema that JSON Schema can describe ` +

@@ -1,6 +1,7 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { ChatContext } from './chat-context.js';
 import { type JSONSchema, parametersSchema } from './schema.js';
+import { loadZod } from './zod.js';
 
 /** What a tool's arguments are described with: a zod object, one field per argument. */
 export type ToolParameters = z.ZodObject<z.core.$ZodShape, z.core.$ZodObjectConfig>;
@@ -82,7 +83,7 @@ export function tool<P extends ToolParameters = z.ZodObject<Record<never, never>
     throw new TypeError(`${label}: description must be a string`);
   }
   if (typeof execute !== 'function') throw new TypeError(`${label}: execute must be a function`);
-  const parameters = definition.parameters ?? (z.object({}) as ToolParameters as P);
+  const parameters = definition.parameters ?? (loadZod().z.object({}) as ToolParameters as P);
   return Object.freeze({
     name,
     description,

@@ -1,5 +1,4 @@
-import type { ServerInfo } from '@livekit/protocol';
-import { ServerMessage, type WorkerMessage } from '@livekit/protocol';
+import type { ServerInfo, ServerMessage, WorkerMessage } from '@livekit/protocol';
 import type WebSocket from 'ws';
 import { APIConnectionError, APIStatusError, isRetryableStatus } from '../errors.js';
 import { type Logger, redactUrl } from '../log.js';
@@ -8,6 +7,7 @@ import { errorMessage, withDeadline } from '../utils/deadline.js';
 import { TypedEventEmitter } from '../utils/emitter.js';
 import { Future } from '../utils/future.js';
 import { sleep } from '../utils/sleep.js';
+import { loadProtocol } from './protocol.js';
 
 // Loaded when the worker connects, not at import: job processes import this
 // package too, and would carry the library idle.
@@ -332,7 +332,7 @@ export class AgentConnection extends TypedEventEmitter<AgentConnectionEvents> {
     }
     try {
       const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-      return ServerMessage.fromBinary(bytes);
+      return loadProtocol().ServerMessage.fromBinary(bytes);
     } catch (error) {
       this.#log.warn({ err: error }, 'ignoring a malformed frame from the server');
       return undefined;

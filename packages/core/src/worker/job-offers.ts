@@ -1,11 +1,4 @@
-import {
-  AvailabilityResponse,
-  type Job,
-  type JobAssignment,
-  JobStatus,
-  UpdateJobStatus,
-  WorkerMessage,
-} from '@livekit/protocol';
+import type { AvailabilityResponse, Job, JobAssignment } from '@livekit/protocol';
 import type { ProcPool } from '../job/index.js';
 import type { Logger } from '../log.js';
 import { errorMessage, withDeadline } from '../utils/deadline.js';
@@ -13,7 +6,11 @@ import { Future } from '../utils/future.js';
 import type { AgentConnection } from './agent-connection.js';
 import { type JobAnswer, JobRequest } from './job-request.js';
 import type { ResolvedWorkerOptions } from './options.js';
+import { loadProtocol } from './protocol.js';
 import type { StatusReporter } from './status-reporter.js';
+
+type Availability = ConstructorParameters<typeof AvailabilityResponse>[0];
+type ReportedStatus = 'running' | 'success' | 'failed';
 
 /** A job this worker said yes to and that has not started yet (or failed to). */
 interface Offer {
@@ -47,13 +44,9 @@ export class JobOffers {
   constructor(options: JobOffersOptions) {
     this.#o = options;
     const { pool } = options;
-    pool.on('job_started', ({ jobId }) => this.#reportJob(jobId, JobStatus.JS_RUNNING));
+    pool.on('job_started', ({ jobId }) => this.#reportJob(jobId, 'running'));
     pool.on('job_exited', ({ jobId, status, error }) => {
-      this.#reportJob(
-        jobId,
-        status === 'success' ? JobStatus.JS_SUCCESS : JobStatus.JS_FAILED,
-        error,
-      );
+      this.#reportJob(jobId, status === 'success' ? 'success' : 'failed', error);
       this.#o.status.refresh();
     });
   }
@@ -71,7 +64,7 @@ export class JobOffers {
     const refusal = this.#refusal(job.id);
     if (refusal) {
       logger.info({ reason: refusal }, 'refusing a job');
-      this.#answer(new AvailabilityResponse({ jobId: job.id, available: false }));
+      this.#answer({ jobId: job.id, available: false });
       return;
     }
     const offer: Offer = { assignment: new Future<JobAssignment>() };
@@ -105,7 +98,7 @@ export class JobOffers {
   /** Tells the server that each running job failed: the worker is going away now. */
   reportAllFailed(reason: string): void {
     for (const info of this.#o.pool.activeJobs) {
-      this.#reportJob(info.job.id, JobStatus.JS_FAILED, reason);
+      this.#reportJob(info.job.id, 'failed', reason);
     }
   }
 
@@ -123,19 +116,17 @@ export class JobOffers {
   async #run(job: Job, offer: Offer, logger: Logger): Promise<void> {
     const answer = await this.#askRequestFnc(job, logger);
     if (!answer.accepted || this.#closed) {
-      this.#answer(new AvailabilityResponse({ jobId: job.id, available: false }));
+      this.#answer({ jobId: job.id, available: false });
       return;
     }
-    this.#answer(
-      new AvailabilityResponse({
-        jobId: job.id,
-        available: true,
-        participantIdentity: answer.identity,
-        participantName: answer.name,
-        participantMetadata: answer.metadata,
-        participantAttributes: answer.attributes,
-      }),
-    );
+    this.#answer({
+      jobId: job.id,
+      available: true,
+      participantIdentity: answer.identity,
+      participantName: answer.name,
+      participantMetadata: answer.metadata,
+      participantAttributes: answer.attributes,
+    });
     const { assignmentTimeoutMs } = this.#o.options;
     let assigned: JobAssignment;
     try {
@@ -166,7 +157,7 @@ export class JobOffers {
     } catch (error) {
       const reason = errorMessage(error);
       logger.error({ reason }, 'could not start the job');
-      this.#reportJob(job.id, JobStatus.JS_FAILED, reason);
+      this.#reportJob(job.id, 'failed', reason);
     }
   }
 
@@ -197,13 +188,23 @@ export class JobOffers {
     return answered.promise;
   }
 
-  #answer(response: AvailabilityResponse): void {
+  #answer(availability: Availability): void {
+    const { AvailabilityResponse, WorkerMessage } = loadProtocol();
     this.#o.connection.send(
-      new WorkerMessage({ message: { case: 'availability', value: response } }),
+      new WorkerMessage({
+        message: { case: 'availability', value: new AvailabilityResponse(availability) },
+      }),
     );
   }
 
-  #reportJob(jobId: string, status: JobStatus, error?: string): void {
+  #reportJob(jobId: string, reported: ReportedStatus, error?: string): void {
+    const { JobStatus, UpdateJobStatus, WorkerMessage } = loadProtocol();
+    const status =
+      reported === 'running'
+        ? JobStatus.JS_RUNNING
+        : reported === 'success'
+          ? JobStatus.JS_SUCCESS
+          : JobStatus.JS_FAILED;
     this.#o.connection.send(
       new WorkerMessage({
         message: {

@@ -1,6 +1,7 @@
-import { UpdateWorkerStatus, WorkerStatus } from '@livekit/protocol';
+import type { UpdateWorkerStatus } from '@livekit/protocol';
 import type { Logger } from '../log.js';
 import { errorMessage, withDeadline } from '../utils/deadline.js';
+import { loadProtocol } from './protocol.js';
 
 /**
  * What a worker without a load threshold reports at most: under the server's
@@ -108,6 +109,7 @@ export class StatusReporter {
       );
     }
     this.#full = full;
+    const { UpdateWorkerStatus, WorkerStatus } = loadProtocol();
     this.#options.send(
       new UpdateWorkerStatus({
         status: full ? WorkerStatus.WS_FULL : WorkerStatus.WS_AVAILABLE,

@@ -1,14 +1,5 @@
 import { createRequire } from 'node:module';
-import {
-  JobType,
-  ParticipantPermission,
-  RegisterWorkerRequest,
-  Room,
-  type ServerInfo,
-  type ServerMessage,
-  SimulateJobRequest,
-  WorkerMessage,
-} from '@livekit/protocol';
+import type { ServerInfo, ServerMessage, WorkerMessage } from '@livekit/protocol';
 import { ProcPool, type RunningJobInfo } from '../job/index.js';
 import { type Logger, log, redactUrl } from '../log.js';
 import { withDeadline } from '../utils/deadline.js';
@@ -25,6 +16,7 @@ import {
   resolveWorkerOptions,
   type WorkerOptions,
 } from './options.js';
+import { loadProtocol } from './protocol.js';
 import { StatusReporter } from './status-reporter.js';
 
 export { WorkerAuthError } from './agent-connection.js';
@@ -172,7 +164,9 @@ export class Worker extends TypedEventEmitter<WorkerEvents> {
         jobs: () => ({ count: this.#offers?.count ?? 0, capacity: o.maxJobs }),
         blocked: () => this.#blocked(),
         send: (value) =>
-          connection.send(new WorkerMessage({ message: { case: 'updateWorker', value } })),
+          connection.send(
+            new (loadProtocol().WorkerMessage)({ message: { case: 'updateWorker', value } }),
+          ),
         logger: this.#log,
       });
       this.#status = status;
@@ -256,6 +250,7 @@ export class Worker extends TypedEventEmitter<WorkerEvents> {
     const participant = participantIdentity
       ? await rooms.getParticipant(room, participantIdentity)
       : undefined;
+    const { JobType, Room, SimulateJobRequest, WorkerMessage } = loadProtocol();
     this.#connection?.send(
       new WorkerMessage({
         message: {
@@ -380,6 +375,7 @@ export class Worker extends TypedEventEmitter<WorkerEvents> {
   #registerMessage(): WorkerMessage {
     const o = this.options;
     const p = o.permissions;
+    const { JobType, ParticipantPermission, RegisterWorkerRequest, WorkerMessage } = loadProtocol();
     return new WorkerMessage({
       message: {
         case: 'register',
