@@ -9,7 +9,7 @@ import { errorMessage, withDeadline } from '../utils/deadline.js';
 import { Future } from '../utils/future.js';
 import type { VoiceAssistantEvents } from '../voice/assistant-types.js';
 import { createConsoleIO, type FileIO } from '../voice/io/file-io.js';
-import { Timeline, type TimelineSource } from '../voice/timeline/timeline.js';
+import { Timeline } from '../voice/timeline/timeline.js';
 import { ConsoleJobContext } from './console-context.js';
 import { ConsolePrinter, round } from './console-printer.js';
 import { ConversationTracker } from './console-tracker.js';
@@ -89,7 +89,7 @@ export async function runConsole(options: ConsoleRunOptions): Promise<number> {
   const picture = options.timeline === undefined ? undefined : new Timeline();
   const follow = (assistant: VoiceAssistantLike) => {
     if (assistants.has(assistant)) return;
-    if (assistants.size === 0) picture?.record(assistant as TimelineSource);
+    if (assistants.size === 0) picture?.record(assistant);
     assistants.add(assistant);
     io.input.start();
     for (const name of EVENT_NAMES) {

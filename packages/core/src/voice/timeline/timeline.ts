@@ -1,3 +1,4 @@
+import type { Listener, TypedEventEmitter } from '../../utils/emitter.js';
 import type {
   SpeechOutcome,
   VoiceAssistantEvents,
@@ -8,8 +9,8 @@ import { renderTimelineSVG, type TimelineSVGOptions } from './svg.js';
 
 /**
  * What an assistant tells a timeline beyond its public events: the data that
- * exists only inside the pipeline. Called only while a timeline records.
- * @internal
+ * exists only inside the pipeline. A VoiceAssistant gets one from
+ * `timeline.record()` and calls it only while a timeline records.
  */
 export interface TimelineProbe {
   /** The assistant's clock, once it has one (at `start()`). */
@@ -27,16 +28,7 @@ export interface TimelineProbe {
 }
 
 /** Something a timeline can follow: a VoiceAssistant (or anything with its events). */
-export interface TimelineSource {
-  on<E extends keyof VoiceAssistantEvents>(
-    event: E,
-    listener: (payload: VoiceAssistantEvents[E]) => void,
-  ): unknown;
-  off<E extends keyof VoiceAssistantEvents>(
-    event: E,
-    listener: (payload: VoiceAssistantEvents[E]) => void,
-  ): unknown;
-}
+export type TimelineSource = Pick<TypedEventEmitter<VoiceAssistantEvents>, 'on' | 'off'>;
 
 /** One thing that happened, at `at` ms on the assistant's clock. */
 export type TimelineMark =
@@ -123,8 +115,9 @@ export class Timeline {
       event: E,
       listener: (payload: VoiceAssistantEvents[E]) => void,
     ) => {
-      assistant.on(event, listener);
-      offs.push(() => assistant.off(event, listener));
+      const typed = listener as Listener<VoiceAssistantEvents[E]>;
+      assistant.on(event, typed);
+      offs.push(() => assistant.off(event, typed));
     };
     on('user_started_speaking', ({ at }) => this.#mark({ type: 'user_started', at }));
     on('user_stopped_speaking', ({ at }) => this.#mark({ type: 'user_stopped', at }));
