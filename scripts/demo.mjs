@@ -5,7 +5,7 @@
 // runs examples/voice-assistant/demo.ts, which starts a local stand-in for
 // each service whose API key is not set.
 //
-//   npm run demo [-- --input my.wav --output out.wav --json]
+//   npm run demo [-- --input my.wav --output out.wav --timeline out.svg --json]
 import { isAbsolute, join, resolve } from 'node:path';
 import { bootstrap, failer, root, runner } from './bootstrap.mjs';
 
@@ -19,7 +19,7 @@ const example = join(root, 'examples', 'voice-assistant');
 const cwd = process.env.INIT_CWD ?? process.cwd();
 const args = process.argv.slice(2);
 for (const [i, arg] of args.entries()) {
-  const option = /^--(input|output)(=(.*))?$/.exec(arg);
+  const option = /^--(input|output|timeline)(=(.*))?$/.exec(arg);
   if (!option) continue;
   if (option[2] !== undefined) args[i] = `--${option[1]}=${absolute(option[3])}`;
   else if (args[i + 1] !== undefined) args[i + 1] = absolute(args[i + 1]);

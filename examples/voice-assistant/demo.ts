@@ -3,9 +3,10 @@
 // stand-ins for the others. `npm run demo` at the repository root installs and
 // builds what this needs first, then runs it.
 //
-//   tsx demo.ts [--input in.wav] [--output out.wav] [--json] [other console options]
+//   tsx demo.ts [--input in.wav] [--output out.wav] [--timeline picture.svg | --no-timeline]
+//               [--json] [other console options]
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { API_KEY_ENV, SERVICES, type Service, startStandIns } from './stand-ins.js';
 
@@ -29,10 +30,28 @@ function takeOption(args: string[], name: string): string | undefined {
   return value;
 }
 
+/** `--name`, removed from `args`: true if it was there. */
+function takeFlag(args: string[], name: string): boolean {
+  const index = args.indexOf(name);
+  if (index >= 0) args.splice(index, 1);
+  return index >= 0;
+}
+
+/** demo-output.wav → demo-timeline.svg; my.wav → my-timeline.svg, in the same folder. */
+function defaultTimeline(output: string): string {
+  const stem = basename(output, extname(output)).replace(/-output$/, '');
+  return join(dirname(output), `${stem}-timeline.svg`);
+}
+
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const input = resolve(takeOption(args, '--input') ?? here('fixtures/weather-request.wav'));
   const output = resolve(takeOption(args, '--output') ?? 'demo-output.wav');
+  // The picture of the conversation goes next to the recording unless asked otherwise.
+  const noTimeline = takeFlag(args, '--no-timeline');
+  const timeline = noTimeline
+    ? undefined
+    : resolve(takeOption(args, '--timeline') ?? defaultTimeline(output));
   // Notes go to stderr so that with --json stdout carries only the events.
   const note = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -55,7 +74,9 @@ async function main(): Promise<number> {
   try {
     const tsx = here('node_modules/.bin/tsx');
     const agent = here('agent.ts');
-    const child = spawn(tsx, [agent, 'console', '--input', input, '--output', output, ...args], {
+    const pictureArgs = timeline ? ['--timeline', timeline] : [];
+    const consoleArgs = ['console', '--input', input, '--output', output, ...pictureArgs];
+    const child = spawn(tsx, [agent, ...consoleArgs, ...args], {
       env: { ...process.env, ...standIns.env },
       stdio: 'inherit',
     });
@@ -74,6 +95,9 @@ async function main(): Promise<number> {
       note(
         `\nThe conversation's stereo recording (you on the left, the agent on the right): ${output}`,
       );
+      if (timeline) {
+        note(`Its timeline (open it in a browser; hover a mark for details): ${timeline}`);
+      }
     } else note(`the agent exited with status ${code}`);
     return code;
   } finally {

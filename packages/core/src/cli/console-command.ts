@@ -9,6 +9,7 @@ import { withShutdownSignal } from './program.js';
 interface ConsoleFlags {
   input: string;
   output: string;
+  timeline?: string;
   json: boolean;
   maxTail: number;
   logLevel: string;
@@ -28,6 +29,11 @@ export function addConsoleCommand(program: Command, agentFile: string | undefine
     )
     .requiredOption('--input <file.wav>', 'what the user says: a WAV file, any rate and channels')
     .option('--output <file.wav>', 'where the recording goes', 'console-recording.wav')
+    .option(
+      '--timeline <file.svg>',
+      'also draw the conversation on a time axis (speech, VAD, transcripts, turns, latencies) ' +
+        'as an SVG picture to open in a browser',
+    )
     .option(
       '--json',
       'one JSON object per line (each event with its time on the audio timeline)',
@@ -60,6 +66,7 @@ export function addConsoleCommand(program: Command, agentFile: string | undefine
           agentFile,
           input: flags.input,
           output: flags.output,
+          timeline: flags.timeline,
           json: flags.json,
           maxTailSeconds: flags.maxTail,
           signal,

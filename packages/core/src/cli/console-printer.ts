@@ -197,6 +197,8 @@ function jsonPayload<E extends EventName>(
       userSpeechEnded: on(m.userSpeechEndedAt),
       finalTranscript: on(m.finalTranscriptAt),
       endOfTurn: on(m.endOfTurnAt),
+      llmFirstToken: on(m.llmFirstTokenAt),
+      ttsFirstAudio: on(m.ttsFirstAudioAt),
       firstAudioPlayed: on(m.firstAudioPlayedAt),
       llmTtftMs: m.llmTtftMs,
       ttsTtfbMs: m.ttsTtfbMs,

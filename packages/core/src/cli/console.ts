@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
-import { dirname, extname, resolve } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { basename, dirname, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Agent, isAgent, JobProcess } from '../job/agent.js';
 import type { ShutdownCallback, VoiceAssistantLike } from '../job/job-context.js';
@@ -8,6 +9,7 @@ import { errorMessage, withDeadline } from '../utils/deadline.js';
 import { Future } from '../utils/future.js';
 import type { VoiceAssistantEvents } from '../voice/assistant-types.js';
 import { createConsoleIO, type FileIO } from '../voice/io/file-io.js';
+import { Timeline } from '../voice/timeline/timeline.js';
 import { ConsoleJobContext } from './console-context.js';
 import { ConsolePrinter, round } from './console-printer.js';
 import { ConversationTracker } from './console-tracker.js';
@@ -20,6 +22,8 @@ export interface ConsoleRunOptions {
   input: string;
   /** Where the stereo recording goes (user left, agent right). */
   output: string;
+  /** Where the timeline picture (SVG) of the conversation goes; none when unset. */
+  timeline?: string;
   /** One JSON object per line instead of readable lines. */
   json: boolean;
   /** Longest wait, after the input ends, for the agent to finish (seconds). */
@@ -81,8 +85,11 @@ export async function runConsole(options: ConsoleRunOptions): Promise<number> {
   const stopped = new Future<string>();
   let failure: unknown;
 
+  // The first assistant's conversation is the one drawn: the console has one user.
+  const picture = options.timeline === undefined ? undefined : new Timeline();
   const follow = (assistant: VoiceAssistantLike) => {
     if (assistants.has(assistant)) return;
+    if (assistants.size === 0) picture?.record(assistant);
     assistants.add(assistant);
     io.input.start();
     for (const name of EVENT_NAMES) {
@@ -149,6 +156,9 @@ export async function runConsole(options: ConsoleRunOptions): Promise<number> {
     },
     `${reason}; recording (left: user, right: agent) written to ${options.output}`,
   );
+  if (picture && options.timeline !== undefined) {
+    await writeTimeline(picture, options.timeline, io, options.input, printer, endedAt);
+  }
   printer.summary();
   if (failure !== undefined) {
     log().error({ err: failure }, 'the agent failed');
@@ -191,7 +201,25 @@ function waitForEnd(
   };
 }
 
-function checkPaths({ input, output }: ConsoleRunOptions): void {
+/** Writes the picture; a failure to write is reported, and the run still succeeds. */
+async function writeTimeline(
+  picture: Timeline,
+  path: string,
+  io: FileIO,
+  input: string,
+  printer: ConsolePrinter,
+  endedAt: number,
+): Promise<void> {
+  const origin = io.recorder.origin ?? io.input.startedAt;
+  try {
+    await writeFile(path, picture.toSVG({ origin, title: `Conversation on ${basename(input)}` }));
+    printer.note('timeline_written', endedAt, { timeline: path }, `timeline picture: ${path}`);
+  } catch (error) {
+    log().error({ err: error }, `could not write the timeline picture to ${path}`);
+  }
+}
+
+function checkPaths({ input, output, timeline }: ConsoleRunOptions): void {
   if (!existsSync(input)) {
     throw new Error(`--input ${input}: no such file; give a WAV file of the user speaking`);
   }
@@ -203,6 +231,16 @@ function checkPaths({ input, output }: ConsoleRunOptions): void {
   }
   if (extname(output).toLowerCase() !== '.wav') {
     throw new Error(`--output ${output}: the recording is a WAV file; name it *.wav`);
+  }
+  if (timeline === undefined) return;
+  const timelineDir = dirname(resolve(timeline));
+  if (!existsSync(timelineDir)) {
+    throw new Error(
+      `--timeline ${timeline}: the directory ${timelineDir} does not exist; create it first`,
+    );
+  }
+  if (extname(timeline).toLowerCase() !== '.svg') {
+    throw new Error(`--timeline ${timeline}: the picture is an SVG file; name it *.svg`);
   }
 }
 

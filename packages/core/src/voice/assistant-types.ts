@@ -69,7 +69,13 @@ export interface VoicePipelineMetrics {
   userSpeechEndedAt?: number;
   finalTranscriptAt?: number;
   endOfTurnAt?: number;
+  /** When the reply's LLM request was sent and its first token came (a preemptive reply: before the end of turn). */
+  llmStartedAt?: number;
+  llmFirstTokenAt?: number;
   llmTtftMs?: number;
+  /** When the TTS was first given text and its first audio came. */
+  ttsStartedAt?: number;
+  ttsFirstAudioAt?: number;
   ttsTtfbMs?: number;
   firstAudioPlayedAt?: number;
   /** First agent audio played − end of the user's voiced audio. */

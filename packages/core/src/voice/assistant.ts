@@ -8,7 +8,7 @@ import type { SpeechStream } from '../stt/speech-stream.js';
 import { abortable, withDeadline } from '../utils/deadline.js';
 import { TypedEventEmitter } from '../utils/emitter.js';
 import { Future } from '../utils/future.js';
-import type { VADEvent, VADStream } from '../vad/vad.js';
+import { type VADEvent, VADEventType, type VADStream } from '../vad/vad.js';
 import type {
   VoiceAssistantEvents,
   VoiceAssistantOptions,
@@ -25,6 +25,7 @@ import { type ReplyContext, runSpeech, type SpeechSource, type SpeechTimings } f
 import { RoomIO } from './room/room-io.js';
 import type { RoomSurface } from './room/surface.js';
 import { SpeechHandle } from './speech-handle.js';
+import type { TimelineProbe } from './timeline/timeline.js';
 import { UserTranscriptForwarder } from './transcript-forwarder.js';
 import { TurnDetector, type TurnTiming } from './turn-detector.js';
 
@@ -117,6 +118,8 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
   #ownedIO: RoomIO | undefined;
   /** The participant last reported linked: a binding's link is told once, whoever hears it first. */
   #linked: string | undefined;
+  /** Set only while a voice.Timeline records this assistant: every use is one check when unset. */
+  #probe: TimelineProbe | undefined;
   readonly #onLinked = (event: ParticipantLinkEvents['participant_linked']) => {
     if (this.#linked === event.identity) return;
     this.#linked = event.identity;
@@ -202,14 +205,18 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
       userStarted: (at) => this.#userStarted(at),
       userStopped: (at) => this.#userStopped(at),
       speechProgress: (s, p) => this.#speechProgress(s, p),
-      transcript: (text, isFinal) =>
-        isFinal ? this.#userTranscript?.final(text) : this.#userTranscript?.interim(text),
+      transcript: (text, isFinal) => {
+        this.#probe?.transcript(clock.now(), text, isFinal);
+        if (isFinal) this.#userTranscript?.final(text);
+        else this.#userTranscript?.interim(text);
+      },
       transcriptChanged: (f, i, final) => this.#transcriptChanged(f, i, final),
       commit: (text, timing) => this.#commitTurn(text, timing),
       transcriptionTimeout: () => this.#transcriptionTimeout(),
     });
     io.output.on('playback_started', this.#onPlaybackStarted);
     io.output.setVolume(opts.baseVolume);
+    if (this.#probe) this.#connectProbe(this.#probe);
     io.participants?.on('participant_linked', this.#onLinked);
     io.participants?.on('participant_unlinked', this.#onUnlinked);
     // Linked while the binding was made, before anyone listened: said now.
@@ -220,7 +227,12 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
         'vad',
         () => opts.vad.stream(),
         (s) => (this.#vadStream = s),
-        (e) => this.#turn?.onVAD(e),
+        (e) => {
+          if (this.#probe && e.type === VADEventType.INFERENCE_DONE) {
+            this.#probe.vad(clock.now(), e.probability);
+          }
+          this.#turn?.onVAD(e);
+        },
       ),
       this.#runStream<SpeechStream, SpeechEvent>(
         'stt',
@@ -288,6 +300,7 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
       log().warn({ err: error }, 'VoiceAssistant.close(): abandoning tasks past the deadline');
     }
     this.#io?.output.off('playback_started', this.#onPlaybackStarted);
+    if (this.#probe) this.#io?.output.setLevelListener?.(undefined);
     this.#io?.participants?.off('participant_linked', this.#onLinked);
     this.#io?.participants?.off('participant_unlinked', this.#onUnlinked);
     await this.#ownedIO?.close().catch((error: unknown) => {
@@ -445,6 +458,7 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
       this.#outputPaused = true;
       this.#setDucked(false);
       this.#io.output.pause();
+      this.#probe?.paused(this.#now(), true);
     } else {
       head.interrupt('user spoke over the agent');
     }
@@ -455,6 +469,7 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
     speech.paused = false;
     this.#outputPaused = false;
     this.#io?.output.resume();
+    this.#probe?.paused(this.#now(), false);
     this.#emit('agent_false_interruption', {
       speechId: speech.id,
       resumed: true,
@@ -598,6 +613,7 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
       if (this.#outputPaused) {
         this.#outputPaused = false;
         this.#io?.output.resume();
+        this.#probe?.paused(this.#now(), false);
       }
     }
     const at = this.#now();
@@ -625,6 +641,10 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
       finalTranscriptAt: turnTiming?.finalTranscriptAt,
       endOfTurnAt: turnTiming?.endOfTurnAt,
       firstAudioPlayedAt: entry.startedAt,
+      llmStartedAt: timings.llmStartedAt,
+      llmFirstTokenAt: timings.llmFirstTokenAt,
+      ttsStartedAt: timings.ttsStartedAt,
+      ttsFirstAudioAt: timings.ttsFirstAudioAt,
     };
     if (timings.llmStartedAt !== undefined && timings.llmFirstTokenAt !== undefined) {
       metrics.llmTtftMs = timings.llmFirstTokenAt - timings.llmStartedAt;
@@ -643,6 +663,28 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
     this.#ducked = ducked;
     const gain = ducked ? this.#opts.baseVolume * DUCKED_GAIN : this.#opts.baseVolume;
     this.#io.output.setVolume(gain);
+    this.#probe?.gain(this.#now(), gain);
+  }
+
+  /**
+   * A voice.Timeline records this assistant (`timeline.record(assistant)`), or
+   * stops (`undefined`).
+   * @internal
+   */
+  _setTimelineProbe(probe: TimelineProbe | undefined): void {
+    if (this.#probe && this.#io) this.#io.output.setLevelListener?.(undefined);
+    this.#probe = probe;
+    if (probe && this.#io) this.#connectProbe(probe);
+  }
+
+  #connectProbe(probe: TimelineProbe): void {
+    const io = this.#io!;
+    probe.clock(() => this.#now());
+    probe.gain(
+      this.#now(),
+      this.#ducked ? this.#opts.baseVolume * DUCKED_GAIN : this.#opts.baseVolume,
+    );
+    io.output.setLevelListener?.((at, ms, rms) => probe.level(at, ms, rms));
   }
 
   #now(): number {

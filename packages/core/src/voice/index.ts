@@ -29,3 +29,4 @@ export type {
 export type { VoiceAssistantExtraOptions } from './options.js';
 export * from './room/index.js';
 export { SpeechHandle, SpeechStopped } from './speech-handle.js';
+export * from './timeline/index.js';

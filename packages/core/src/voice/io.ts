@@ -62,6 +62,12 @@ export interface AudioOutput {
   waitForPlayout(segmentId?: string, signal?: AbortSignal): Promise<PlaybackFinished>;
   /** Seconds of the open (or last) segment played so far. */
   readonly playedSeconds: number;
+  /**
+   * Optional: reports the level of what is heard (RMS, 0..1 of full scale)
+   * over each stretch of played audio [at, at + ms), for a voice.Timeline;
+   * `undefined` stops it. A binding that cannot tell leaves it out.
+   */
+  setLevelListener?(listener: ((at: number, ms: number, rms: number) => void) | undefined): void;
   on<E extends keyof AudioOutputEvents>(
     event: E,
     listener: (payload: AudioOutputEvents[E]) => void,

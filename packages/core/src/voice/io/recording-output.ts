@@ -62,6 +62,7 @@ export class RecordingAudioOutput implements AudioOutput {
   #targetGain = 1;
   #waiters: (() => void)[] = [];
   #closed = false;
+  #levelListener: ((at: number, ms: number, rms: number) => void) | undefined;
 
   constructor(options: RecordingAudioOutputOptions = {}) {
     this.sampleRate = options.sampleRate ?? 24_000;
@@ -168,6 +169,10 @@ export class RecordingAudioOutput implements AudioOutput {
     this.#targetGain = Math.min(1, Math.max(0, gain));
   }
 
+  setLevelListener(listener: ((at: number, ms: number, rms: number) => void) | undefined): void {
+    this.#levelListener = listener;
+  }
+
   waitForPlayout(segmentId?: string, signal?: AbortSignal): Promise<PlaybackFinished> {
     return this.#ledger.wait(segmentId ?? this.#lastFlushed, this.#queue, signal);
   }
@@ -246,10 +251,22 @@ export class RecordingAudioOutput implements AudioOutput {
       const heard = Int16Array.from(out, clamp16);
       this.#recorder.write('agent', this.#recorderIndex + this.#rendered, heard);
     }
+    if (this.#levelListener) this.#reportLevel(out, samples);
     this.#rendered = due;
     for (const emit of events) emit();
     this.#release();
     this.#idleIfDone();
+  }
+
+  /** The RMS of the `samples` just played (`out` and silence after it), for a timeline. */
+  #reportLevel(out: Int32Array, samples: number): void {
+    let sum = 0;
+    for (let i = 0; i < out.length; i++) {
+      const v = clamp16(out[i]!);
+      sum += v * v;
+    }
+    const rms = Math.sqrt(sum / samples) / 32768;
+    this.#levelListener?.(this.#timeOf(this.#rendered), (samples * 1000) / this.sampleRate, rms);
   }
 
   #mixTail(out: Int32Array): void {
