@@ -1,0 +1,223 @@
+// Live conversations in one process, as a room delivers them: 48 kHz mono 10 ms frames paced in
+// real time, a VAD (the real Silero, or FakeVAD to see the pipeline's own share), zero-latency
+// scripted STT/LLM/TTS, and the VoiceAssistant. Reports CPU per conversation and how many
+// conversations one process (one core for the JS) sustains with the framework's added delay,
+// end of turn → first agent frame handed to the output, under 50 ms at p95.
+//
+// `pnpm exec tsx run.ts voice-load`; VOICE_LOAD_SECONDS sets each step's length (default 15),
+// VOICE_LOAD_ONLY=silero|fake runs one of the two.
+import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { audio, voice } from '@agents/core';
+import { VAD } from '@agents/plugin-silero';
+import { FakeLLM, FakeSTT, FakeTTS, FakeVAD } from '@agents/testing';
+import { AudioFrame } from '@livekit/rtc-node';
+import { fmt, median, percentile, type Row, type Suite } from '../measure.js';
+
+const FIXTURE = new URL('../../plugins/silero/test/fixtures/speech-16k-mono.wav', import.meta.url);
+/** Speech in the fixture, in seconds (regions.json). */
+const FIXTURE_SPEECH = [
+  [0.6, 2.332187],
+  [3.332187, 4.483812],
+  [5.283812, 6.39575],
+] as const;
+const DELAY_TARGET_MS = 50;
+/** Conversations start spread over this much time, as calls arrive, not in lockstep. */
+const STAGGER_MS = 1000;
+
+const times = <T>(count: number, make: (k: number) => T): T[] =>
+  Array.from({ length: count }, (_, k) => make(k));
+
+export type VadKind = 'silero' | 'fake';
+
+/** The fixture repeated to at least `seconds`, and where its speech is. */
+function userAudio(seconds: number) {
+  const fixture = audio.decodeWav(readFileSync(FIXTURE));
+  const fixtureSeconds = fixture.samplesPerChannel / fixture.sampleRate;
+  const repeats = Math.max(1, Math.ceil(seconds / fixtureSeconds));
+  const data = new Int16Array(fixture.samplesPerChannel * repeats);
+  for (let r = 0; r < repeats; r++) data.set(fixture.data, r * fixture.samplesPerChannel);
+  const frame = new AudioFrame(data, fixture.sampleRate, 1, data.length);
+  const speech = times(repeats, (r) =>
+    FIXTURE_SPEECH.map(([start, end]) => ({
+      startMs: Math.round((start + r * fixtureSeconds) * 1000),
+      endMs: Math.round((end + r * fixtureSeconds) * 1000),
+    })),
+  ).flat();
+  return { frame, speech, seconds: repeats * fixtureSeconds };
+}
+
+interface Conversation {
+  delays: number[];
+  answers: number;
+  errors: number;
+  io: voice.FileIO;
+  assistant: voice.VoiceAssistant;
+}
+
+/** One conversation's parts; the input is resampled to 48 kHz once, here, not per frame. */
+function conversation(
+  input: ReturnType<typeof userAudio>,
+  vadKind: VadKind,
+  silero: VAD | undefined,
+): Conversation {
+  const { speech } = input;
+  const finals = speech.map((r) => ({
+    atAudioMs: r.endMs + 100,
+    type: 'final_transcript' as const,
+    text: 'Something the user said.',
+  }));
+  const io = new voice.FileIO(input.frame, { inputSampleRate: 48_000 });
+  const assistant = new voice.VoiceAssistant({
+    vad: vadKind === 'silero' ? silero! : new FakeVAD({ streams: [speech] }),
+    stt: new FakeSTT({ streams: [finals] }),
+    // More than needed: how Silero splits the speech decides how many turns there are.
+    llm: new FakeLLM({ responses: times(finals.length * 3, () => ({ content: 'Sure.' })) }),
+    tts: new FakeTTS({ synthesize: times(finals.length * 3, () => ({ audioMs: 300 })) }),
+  });
+  const c: Conversation = { delays: [], answers: 0, errors: 0, io, assistant };
+  let committedAt: number | undefined;
+  assistant.on('error', () => c.errors++);
+  assistant.on('agent_speech_committed', () => c.answers++);
+  assistant.on('user_speech_committed', () => {
+    committedAt = performance.now();
+  });
+  const capture = io.output.captureFrame.bind(io.output);
+  io.output.captureFrame = (frame) => {
+    if (committedAt !== undefined) {
+      c.delays.push(performance.now() - committedAt);
+      committedAt = undefined;
+    }
+    return capture(frame);
+  };
+  return c;
+}
+
+export interface LoadResult {
+  conversations: number;
+  /** CPU of the whole process over the steady window, % of one core. */
+  cpuPercent: number;
+  delays: number[];
+  answers: number;
+  errors: number;
+  droppedFrames: number;
+  loopDelayP99Ms: number;
+}
+
+/** Runs `n` live conversations at once for `seconds` of user audio each. */
+export async function runConversations(
+  n: number,
+  vadKind: VadKind,
+  seconds: number,
+  silero?: VAD,
+): Promise<LoadResult> {
+  const input = userAudio(seconds);
+  const all = times(n, () => conversation(input, vadKind, silero));
+  const started = all.map(
+    (c, k) =>
+      new Promise<void>((resolve, reject) => {
+        setTimeout(
+          () => c.assistant.start(c.io).then(resolve, reject),
+          (k * STAGGER_MS) / Math.max(1, n),
+        );
+      }),
+  );
+  await Promise.all(started);
+  // The steady window: every conversation running, none finished.
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  const cpuStart = process.cpuUsage();
+  const wallStart = performance.now();
+  await all[0]!.io.input.fileDone;
+  const cpu = process.cpuUsage(cpuStart);
+  const wallMs = performance.now() - wallStart;
+  loop.disable();
+  // Turns at the end of the first file are let finish in the others.
+  await Promise.all(all.map((c) => c.io.input.fileDone));
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await Promise.all(all.map((c) => c.assistant.close()));
+  await Promise.all(all.map((c) => c.io.close()));
+  return {
+    conversations: n,
+    cpuPercent: ((cpu.user + cpu.system) / 1000 / wallMs) * 100,
+    delays: all.flatMap((c) => c.delays),
+    answers: all.reduce((sum, c) => sum + c.answers, 0),
+    errors: all.reduce((sum, c) => sum + c.errors, 0),
+    droppedFrames: all.reduce((sum, c) => sum + c.io.input.droppedFrames, 0),
+    loopDelayP99Ms: loop.percentile(99) / 1e6,
+  };
+}
+
+/** Sustained: the delay target met, the process within one core, no audio dropped, no errors. */
+export function sustained(r: LoadResult): boolean {
+  return (
+    r.delays.length > 0 &&
+    percentile(r.delays, 95) < DELAY_TARGET_MS &&
+    r.cpuPercent <= 100 &&
+    r.droppedFrames === 0 &&
+    r.errors === 0
+  );
+}
+
+const describe = (r: LoadResult) =>
+  `${r.conversations} conv: CPU ${fmt(r.cpuPercent, 0)} %, delay p50 ${fmt(median(r.delays), 1)} ` +
+  `p95 ${fmt(percentile(r.delays, 95), 1)} ms (${r.delays.length} turns), loop p99 ` +
+  `${fmt(r.loopDelayP99Ms, 1)} ms${r.droppedFrames ? `, ${r.droppedFrames} frames dropped` : ''}` +
+  `${r.errors ? `, ${r.errors} errors` : ''}`;
+
+/** Grows N by half each step until a step misses; the last step that met it is the answer. */
+async function capacity(vadKind: VadKind, start: number, seconds: number, silero?: VAD) {
+  const steps: LoadResult[] = [];
+  let best: LoadResult | undefined;
+  for (let n = start; n <= 2000; n = Math.ceil(n * 1.5)) {
+    const r = await runConversations(n, vadKind, seconds, silero);
+    steps.push(r);
+    process.stderr.write(`  ${vadKind}: ${describe(r)}\n`);
+    if (!sustained(r)) break;
+    best = r;
+  }
+  return { best, steps };
+}
+
+export const voiceLoadSuite: Suite = {
+  name: 'voice-load',
+  async run(): Promise<Row[]> {
+    const seconds = Number(process.env.VOICE_LOAD_SECONDS ?? 15);
+    const only = process.env.VOICE_LOAD_ONLY;
+    const rows: Row[] = [];
+    const silero = await VAD.load();
+    try {
+      for (const vadKind of ['silero', 'fake'] as const) {
+        if (only && only !== vadKind) continue;
+        const vad = vadKind === 'silero' ? silero : undefined;
+        const vadName = vadKind === 'silero' ? 'real Silero VAD' : 'FakeVAD';
+        await runConversations(1, vadKind, 5, vad); // warms the JIT
+        const one = await runConversations(1, vadKind, seconds, vad);
+        rows.push({
+          name: `CPU of one live conversation, ${vadName}`,
+          result: `${fmt(one.cpuPercent, 1)} % of one core`,
+          detail:
+            `${fmt(seconds, 0)} s of speech as 48 kHz mono 10 ms frames paced in real time ` +
+            `(FileIO), ${vadName}, FakeSTT/FakeLLM/FakeTTS at zero latency, the VoiceAssistant; ` +
+            `process.cpuUsage over wall time; ${one.answers} answers; ${describe(one)}`,
+        });
+        const { best, steps } = await capacity(vadKind, vadKind === 'silero' ? 4 : 20, seconds, vad);
+        const perConversation = best ? best.cpuPercent / best.conversations : Number.NaN;
+        rows.push({
+          name: `live conversations one process sustains, ${vadName}`,
+          result: best
+            ? `${best.conversations} (delay p95 ${fmt(percentile(best.delays, 95), 1)} ms, ` +
+              `${fmt(perConversation, 2)} % of a core each)`
+            : 'none met the target',
+          detail:
+            `end of turn (user_speech_committed) → first agent frame to captureFrame < ` +
+            `${DELAY_TARGET_MS} ms at p95, CPU <= 100 %, no frame dropped; N grown by 1.5x until ` +
+            `a miss: ${steps.map(describe).join('; ')}`,
+        });
+      }
+    } finally {
+      await silero.close();
+    }
+    return rows;
+  },
+};
