@@ -1,0 +1,11 @@
+import { runConversations } from './suites/voice-load.js';
+const n = Number(process.argv[2] ?? 1);
+const kind = (process.argv[3] ?? 'fake') as 'fake' | 'silero';
+const { VAD } = await import('@agents/plugin-silero');
+const silero = kind === 'silero' ? await VAD.load() : undefined;
+const r = await runConversations(n, kind, Number(process.argv[4] ?? 15), silero);
+console.log(n, kind, 'cpu%', r.cpuPercent.toFixed(1), 'turns', r.delays.length, 'errors', r.errors);
+await silero?.close();
+const { dispose } = await import('@livekit/rtc-node');
+await dispose();
+process.exit(0);
