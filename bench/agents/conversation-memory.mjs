@@ -51,7 +51,9 @@ const finals = many(repeats, (_, r) =>
 const assistant = new voice.VoiceAssistant({
   vad: silero,
   stt: new FakeSTT({ streams: [finals] }),
-  llm: new FakeLLM({ responses: many(finals.length * 3, () => ({ content: 'Sure, here is an answer.' })) }),
+  llm: new FakeLLM({
+    responses: many(finals.length * 3, () => ({ content: 'Sure, here is an answer.' })),
+  }),
   tts: new FakeTTS({ synthesize: many(finals.length * 3, () => ({ audioMs: 600 })) }),
 });
 let answers = 0;

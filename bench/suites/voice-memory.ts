@@ -19,10 +19,13 @@ function runChild(seconds: number): Promise<{ idle: Memory; running: Memory; ans
     env: { ...process.env, LOG_LEVEL: 'error' },
   });
   return new Promise((resolve, reject) => {
-    const deadline = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`conversation-memory child gave no result within ${seconds + 60} s`));
-    }, (seconds + 60) * 1000);
+    const deadline = setTimeout(
+      () => {
+        child.kill('SIGKILL');
+        reject(new Error(`conversation-memory child gave no result within ${seconds + 60} s`));
+      },
+      (seconds + 60) * 1000,
+    );
     child.once('message', (message) => {
       clearTimeout(deadline);
       resolve(message as { idle: Memory; running: Memory; answers: number });
