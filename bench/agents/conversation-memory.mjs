@@ -1,11 +1,8 @@
-// Forked by bench/suites/voice-memory.ts: memory of a process idle (the imports a voice job
-// makes, Silero loaded), then while one conversation runs from the fixture WAV through FileIO
+// Forked by bench/suites/voice-memory.ts: memory of a process with @agents/core imported, then
+// idle with what a voice job imports (Silero loaded, the fakes), then while one conversation runs from the fixture WAV through FileIO
 // (48 kHz input, real Silero VAD, zero-latency fakes). Sends both to the parent and exits.
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { audio, voice } from '@agents/core';
-import { VAD } from '@agents/plugin-silero';
-import { FakeLLM, FakeSTT, FakeTTS } from '@agents/testing';
 import { AudioFrame } from '@livekit/rtc-node';
 
 const seconds = Number(process.argv[2] ?? 20);
@@ -28,6 +25,11 @@ async function steady(count) {
   return { rss: mid('rss'), heapUsed: mid('heapUsed'), external: mid('external') };
 }
 
+// Imported one after the other, so each one's share shows.
+const { audio, voice } = await import('@agents/core');
+const coreOnly = await steady(3);
+const { VAD } = await import('@agents/plugin-silero');
+const { FakeLLM, FakeSTT, FakeTTS } = await import('@agents/testing');
 const silero = await VAD.load();
 const idle = await steady(3);
 
@@ -65,5 +67,5 @@ const running = await steady(Math.max(3, seconds - 3));
 await assistant.close();
 await io.close();
 await silero.close();
-process.send?.({ idle, running, answers });
+process.send?.({ coreOnly, idle, running, answers });
 process.disconnect?.();

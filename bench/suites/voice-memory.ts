@@ -13,7 +13,14 @@ interface Memory {
   external: number;
 }
 
-function runChild(seconds: number): Promise<{ idle: Memory; running: Memory; answers: number }> {
+interface Result {
+  coreOnly: Memory;
+  idle: Memory;
+  running: Memory;
+  answers: number;
+}
+
+function runChild(seconds: number): Promise<Result> {
   const child = fork(CHILD, [String(seconds)], {
     execArgv: ['--expose-gc'],
     env: { ...process.env, LOG_LEVEL: 'error' },
@@ -28,7 +35,7 @@ function runChild(seconds: number): Promise<{ idle: Memory; running: Memory; ans
     );
     child.once('message', (message) => {
       clearTimeout(deadline);
-      resolve(message as { idle: Memory; running: Memory; answers: number });
+      resolve(message as Result);
     });
     child.once('exit', (code) => {
       clearTimeout(deadline);
@@ -43,10 +50,12 @@ export const voiceMemorySuite: Suite = {
   name: 'voice-memory',
   async run(): Promise<Row[]> {
     const seconds = Number(process.env.VOICE_MEMORY_SECONDS ?? 20);
-    const { idle, running, answers } = await runChild(seconds);
+    const { coreOnly, idle, running, answers } = await runChild(seconds);
     const row = (name: keyof Memory): Row => ({
-      name: `process ${name}: idle → one conversation running`,
-      result: `${mb(idle[name])} → ${mb(running[name])} (+${mb(running[name] - idle[name])})`,
+      name: `process ${name}: core imported → + Silero and fakes, idle → one conversation running`,
+      result:
+        `${mb(coreOnly[name])} → ${mb(idle[name])} → ${mb(running[name])} ` +
+        `(conversation +${mb(running[name] - idle[name])})`,
       detail:
         `forked node process (--expose-gc, gc before each sample): @agents/core, plugin-silero ` +
         `and testing imported, Silero loaded; then one conversation, ${seconds} s of looped ` +

@@ -38,38 +38,9 @@ export function errorMessage(error: unknown): string {
 }
 
 /**
- * One 'abort' listener per signal, fanning out to the callbacks of the waits
- * under way. `abortable` runs once per audio frame on the voice path; adding
- * and removing an EventTarget listener each time cost more than the frame's
- * own work, where a Set's add and delete cost next to nothing.
- */
-const abortCallbacks = new WeakMap<AbortSignal, Set<() => void>>();
-
-function onAbort(signal: AbortSignal, callback: () => void): () => void {
-  let callbacks = abortCallbacks.get(signal);
-  if (callbacks === undefined) {
-    const created = new Set<() => void>();
-    callbacks = created;
-    abortCallbacks.set(signal, created);
-    signal.addEventListener(
-      'abort',
-      () => {
-        abortCallbacks.delete(signal);
-        for (const run of created) run();
-        created.clear();
-      },
-      { once: true },
-    );
-  }
-  const registered = callbacks;
-  registered.add(callback);
-  return () => registered.delete(callback);
-}
-
-/**
  * Waits for `promise` until `signal` aborts, then rejects with its reason
  * (at once if it already has). No timer: for a wait bounded by its owner's
- * lifetime; `withDeadline` adds one. Nothing stays registered once it settles.
+ * lifetime; `withDeadline` adds one. The listener is removed either way.
  */
 export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
@@ -78,18 +49,12 @@ export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefine
     promise.catch(() => {});
     return Promise.reject(signal.reason);
   }
-  return new Promise<T>((resolve, reject) => {
-    const forget = onAbort(signal, () => reject(signal.reason));
-    // After an abort, the work's own outcome lands on a settled promise: ignored, never unhandled.
-    promise.then(
-      (value) => {
-        forget();
-        resolve(value);
-      },
-      (error: unknown) => {
-        forget();
-        reject(error);
-      },
-    );
+  let onAbort = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
+  return Promise.race([promise, aborted]).finally(() =>
+    signal.removeEventListener('abort', onAbort),
+  );
 }

@@ -168,8 +168,6 @@ export class AsyncQueue<T> {
 
 /** Removes and returns the oldest member of `set`. */
 function takeFirst<W>(set: Set<W>): W | undefined {
-  // The usual case on the audio path (no one waiting): no iterator allocated per put and get.
-  if (set.size === 0) return undefined;
   for (const member of set) {
     set.delete(member);
     return member;
