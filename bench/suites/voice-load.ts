@@ -31,16 +31,18 @@ const times = <T>(count: number, make: (k: number) => T): T[] =>
 export type VadKind = 'silero' | 'fake';
 
 /** The fixture repeated to at least `seconds`, and where its speech is. */
-function userAudio(seconds: number) {
+function userAudio(seconds: number, sampleRate = 48_000) {
   const fixture = audio.decodeWav(readFileSync(FIXTURE));
   const fixtureSeconds = fixture.samplesPerChannel / fixture.sampleRate;
   const repeats = Math.max(1, Math.ceil(seconds / fixtureSeconds));
   const data = new Int16Array(fixture.samplesPerChannel * repeats);
   for (let r = 0; r < repeats; r++) data.set(fixture.data, r * fixture.samplesPerChannel);
-  // Resampled to 48 kHz once here, shared by every conversation: FileIO slices it per frame.
-  const frame = audio.combineFrames(
-    audio.resampleFrames(new AudioFrame(data, fixture.sampleRate, 1, data.length), 48_000),
-  );
+  // Resampled once here, shared by every conversation: the input only slices it per frame.
+  const whole = new AudioFrame(data, fixture.sampleRate, 1, data.length);
+  const frame =
+    sampleRate === fixture.sampleRate
+      ? whole
+      : audio.combineFrames(audio.resampleFrames(whole, sampleRate));
   const speech = times(repeats, (r) =>
     FIXTURE_SPEECH.map(([start, end]) => ({
       startMs: Math.round((start + r * fixtureSeconds) * 1000),
@@ -57,8 +59,37 @@ interface Conversation {
   replyDelays: number[];
   answers: number;
   errors: number;
-  io: voice.FileIO;
+  io: LiveIO;
   assistant: voice.VoiceAssistant;
+}
+
+/** How the user's audio arrives: a room's AudioStream delivers 20 ms frames at the asked rate. */
+export interface InputFormat {
+  sampleRate: number;
+  frameMs: number;
+}
+export const MIC_48K: InputFormat = { sampleRate: 48_000, frameMs: 10 };
+
+/** A binding like a room's: paced input, a played-out output, no recording. */
+interface LiveIO extends voice.VoiceIO {
+  input: voice.FileAudioInput;
+  output: voice.RecordingAudioOutput;
+  close(): Promise<void>;
+}
+
+function liveIO(frame: AudioFrame, format: InputFormat, clock: voice.Clock): LiveIO {
+  const input = new voice.FileAudioInput(frame, { clock, frameMs: format.frameMs });
+  const output = new voice.RecordingAudioOutput({ clock });
+  return {
+    input,
+    output,
+    now: () => clock.now(),
+    setTimer: (ms, callback) => clock.setTimer(ms, callback),
+    async close() {
+      await input.close();
+      await output.close();
+    },
+  };
 }
 
 const MIN_ENDPOINTING_DELAY_MS = 500;
@@ -97,7 +128,8 @@ function conversation(
   input: ReturnType<typeof userAudio>,
   vadKind: VadKind,
   silero: VAD | undefined,
-  clock?: voice.VirtualClock,
+  clock: voice.Clock = voice.realClock,
+  format: InputFormat = MIC_48K,
 ): Conversation {
   const { speech } = input;
   const finals = speech.map((r) => ({
@@ -105,7 +137,7 @@ function conversation(
     type: 'final_transcript' as const,
     text: 'Something the user said.',
   }));
-  const io = new voice.FileIO(input.frame, { clock });
+  const io = liveIO(input.frame, format, clock);
   let idealEndOfTurn: number | undefined;
   const onVAD = (event: vadNs.VADEvent) => {
     if (event.type !== vadNs.VADEventType.END_OF_SPEECH) return;
@@ -214,15 +246,16 @@ export async function cpuPerConversationSecond(
   vadKind: VadKind,
   seconds: number,
   silero?: VAD,
+  format: InputFormat = MIC_48K,
 ): Promise<{ cpuMsPerSecond: number; droppedFrames: number; answers: number }> {
-  const input = userAudio(seconds);
+  const input = userAudio(seconds, format.sampleRate);
   const clock = new voice.VirtualClock(performance.now());
-  const all = times(n, () => conversation(input, vadKind, silero, clock));
+  const all = times(n, () => conversation(input, vadKind, silero, clock, format));
   await Promise.all(all.map((c) => c.assistant.start(c.io)));
   const yieldOnce = () => new Promise<void>((resolve) => setImmediate(resolve));
   const cpuStart = process.cpuUsage();
-  for (let t = 0; t < input.seconds * 1000; t += 10) {
-    await clock.advance(10);
+  for (let t = 0; t < input.seconds * 1000; t += format.frameMs) {
+    await clock.advance(format.frameMs);
     for (let i = 0; i < (vadKind === 'silero' ? 4 : 2); i++) await yieldOnce();
   }
   const cpu = process.cpuUsage(cpuStart);
@@ -268,6 +301,50 @@ async function capacity(vadKind: VadKind, start: number, seconds: number, silero
   return { best, steps };
 }
 
+/**
+ * CPU per conversation-second (virtual clock: work done) with the user's audio as a 48 kHz
+ * microphone, as the room binding delivered it before (24 kHz) and now (16 kHz), 20 ms frames;
+ * the formats alternate in one process so a busy machine weighs on each alike.
+ */
+async function formats(silero: VAD): Promise<Row[]> {
+  const cases: Array<{ name: string; format: InputFormat }> = [
+    { name: '48 kHz, 10 ms frames (a microphone)', format: MIC_48K },
+    {
+      name: '24 kHz, 20 ms frames (the room input before)',
+      format: { sampleRate: 24_000, frameMs: 20 },
+    },
+    {
+      name: '16 kHz, 20 ms frames (the room input now)',
+      format: { sampleRate: 16_000, frameMs: 20 },
+    },
+  ];
+  const n = 4;
+  const seconds = 10;
+  const rounds = Number(process.env.VOICE_LOAD_ROUNDS ?? 5);
+  const figures = cases.map(() => [] as number[]);
+  for (const { format } of cases) await cpuPerConversationSecond(n, 'silero', 3, silero, format);
+  for (let round = 0; round < rounds; round++) {
+    for (const [k, { format }] of cases.entries()) {
+      const r = await cpuPerConversationSecond(n, 'silero', seconds, silero, format);
+      figures[k]!.push(r.cpuMsPerSecond);
+    }
+  }
+  const base = figures[1]!;
+  return cases.map(({ name }, k) => {
+    const ratios = figures[k]!.map((value, i) => value / base[i]!);
+    return {
+      name: `CPU per conversation-second, real Silero VAD, user audio at ${name}`,
+      result:
+        `${fmt(median(figures[k]!), 2)} ms (${fmt((median(figures[k]!) / 1000) * 100, 2)} % of a core)` +
+        `, ${fmt(median(ratios), 2)}x the 24 kHz figure`,
+      detail:
+        `${n} conversations on a virtual clock (work done, not the machine's share), ${seconds} s ` +
+        `each, medians of ${rounds} rounds with the three formats in turn; ratio per round; ` +
+        `range ${fmt(Math.min(...figures[k]!), 2)}–${fmt(Math.max(...figures[k]!), 2)} ms`,
+    };
+  });
+}
+
 export const voiceLoadSuite: Suite = {
   name: 'voice-load',
   async run(): Promise<Row[]> {
@@ -276,6 +353,8 @@ export const voiceLoadSuite: Suite = {
     const rows: Row[] = [];
     const silero = await VAD.load();
     try {
+      if (!only || only === 'formats') rows.push(...(await formats(silero)));
+      if (only === 'formats') return rows;
       for (const vadKind of ['silero', 'fake'] as const) {
         if (only && only !== vadKind) continue;
         const vad = vadKind === 'silero' ? silero : undefined;
@@ -287,7 +366,7 @@ export const voiceLoadSuite: Suite = {
           result: `${fmt(one.cpuPercent, 1)} % of one core`,
           detail:
             `${fmt(seconds, 0)} s of speech as 48 kHz mono 10 ms frames paced in real time ` +
-            `(FileIO), ${vadName}, FakeSTT/FakeLLM/FakeTTS at zero latency, the VoiceAssistant; ` +
+            `(FileAudioInput, RecordingAudioOutput), ${vadName}, FakeSTT/FakeLLM/FakeTTS at zero latency, the VoiceAssistant; ` +
             `process.cpuUsage over wall time; ${one.answers} answers; ${describe(one)}`,
         });
         const { best, steps } = await capacity(
