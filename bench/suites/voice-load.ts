@@ -5,7 +5,7 @@
 // end of turn → first agent frame handed to the output, under 50 ms at p95.
 //
 // `pnpm exec tsx run.ts voice-load`; VOICE_LOAD_SECONDS sets each step's length (default 15),
-// VOICE_LOAD_ONLY=silero|fake runs one of the two.
+// VOICE_LOAD_ONLY=silero|fake|formats runs one part (formats: the input rates side by side).
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { audio, vad as vadNs, voice } from '@agents/core';
