@@ -14,6 +14,8 @@ import { roomSuite } from './suites/room.js';
 import { tokenizeSuite } from './suites/tokenize.js';
 import { vadSuite } from './suites/vad.js';
 import { voiceSuite } from './suites/voice.js';
+import { voiceLoadSuite } from './suites/voice-load.js';
+import { voiceMemorySuite } from './suites/voice-memory.js';
 import { workerSuite } from './suites/worker.js';
 
 const suites: Suite[] = [
@@ -21,6 +23,8 @@ const suites: Suite[] = [
   tokenizeSuite,
   vadSuite,
   voiceSuite,
+  voiceLoadSuite,
+  voiceMemorySuite,
   openaiSuite,
   deepgramSuite,
   elevenlabsSuite,

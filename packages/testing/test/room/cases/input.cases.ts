@@ -1,6 +1,6 @@
 // RoomAudioInput's cases, written once against a RoomDriver: input.test.ts runs
 // them on FakeRoom, room-live/input.e2e.test.ts on a real room on the stand-in.
-import { voice } from '@agents/core';
+import { audio, voice } from '@agents/core';
 import { type AudioFrame, TrackSource } from '@livekit/rtc-node';
 import { afterEach, describe, expect } from 'vitest';
 import { scaledMs } from '../../../src/index.js';
@@ -64,6 +64,22 @@ export function inputCases(kind: DriverKind): void {
         expect(read.at(-1)?.samplesPerChannel).toBe(RATE / 50);
       },
     );
+
+    it('delivers 16 kHz by default: what Silero and the streaming STTs take, with no resampling of their own', async () => {
+      driver = await kind.create();
+      input = new voice.RoomAudioInput(driver.room);
+      const frames = input[Symbol.asyncIterator]();
+      expect(input.sampleRate).toBe(16000);
+      input.setParticipant('alice');
+      const alice = await driver.join('alice');
+      const mic = await alice.publishMicrophone();
+      void mic.play(tone(2, 48000, 8000));
+      const heard = (await readUntil(frames, loud)).at(-1)!;
+      expect(heard.sampleRate).toBe(16000);
+      // A VAD's or STT's converter at 16 kHz hands the very frame on: no native resampling per frame.
+      using converter = new audio.AudioConverter({ sampleRate: 16000, numChannels: 1 });
+      expect(converter.push(heard)).toEqual([heard]);
+    });
 
     it('prefers the MICROPHONE track over another audio track published first', async () => {
       const { driver, input, frames } = await setUp();
