@@ -59,13 +59,13 @@ describe('deepgram.STT recognize(), against the stand-in', () => {
       const model = new STT({
         apiKey: KEY,
         baseURL: dg.url,
-        connectOptions: { timeoutMs: scaledMs(5_000), retryIntervalMs: 1, maxRetry: 1 },
+        connectOptions: { timeoutMs: scaledMs(10_000), retryIntervalMs: 1, maxRetry: 1 },
       });
       const event = await model.recognize(firstSentence());
       expect(event.alternatives[0]!.text).not.toBe('');
       expect(dg.requests.map((r) => r.faults)).toEqual([['stall'], []]);
     },
-    scaledMs(30_000),
+    scaledMs(40_000),
   );
 
   it('gives up with a timeout error once retries run out', async () => {
