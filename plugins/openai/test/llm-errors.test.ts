@@ -1,4 +1,5 @@
 import { APIConnectionError, APIStatusError, APITimeoutError, llm } from '@agents/core';
+import { scaledMs } from '@agents/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LLM } from '../src/index.js';
 import { collect, failureOf as failure, KEY, OpenAIStandIn } from './stand-in.js';
@@ -12,12 +13,20 @@ afterEach(async () => {
   await openai.close();
 });
 
-/** Short waits, so retries are counted rather than waited for. */
+/**
+ * Short waits, so retries are counted rather than waited for. The deadline is one an answered
+ * request meets on a starved machine; tests of the deadline itself set their own.
+ */
 function model(connectOptions: { maxRetry?: number; timeoutMs?: number } = {}) {
   return new LLM({
     apiKey: KEY,
     baseURL: openai.url,
-    connectOptions: { maxRetry: 2, retryIntervalMs: 10, timeoutMs: 2000, ...connectOptions },
+    connectOptions: {
+      maxRetry: 2,
+      retryIntervalMs: 10,
+      timeoutMs: scaledMs(30_000),
+      ...connectOptions,
+    },
   });
 }
 
@@ -62,9 +71,11 @@ describe('openai.LLM errors', () => {
   });
 
   it('gives up on a first token slower than timeoutMs, closing each attempt', async () => {
-    openai.injectFault('chat', { kind: 'slow', firstChunkDelayMs: 2000 }, 2);
+    // Each attempt's deadline must let its request reach the stand-in (which counts it) on a
+    // starved machine; the stand-in holds the first token far longer, until the client leaves.
+    openai.injectFault('chat', { kind: 'slow', firstChunkDelayMs: scaledMs(60_000) }, 2);
     const { error } = await failure(
-      model({ maxRetry: 1, timeoutMs: 150 }).chat({ chatCtx: chatCtx() }),
+      model({ maxRetry: 1, timeoutMs: scaledMs(2_000) }).chat({ chatCtx: chatCtx() }),
     );
     expect(error).toBeInstanceOf(APITimeoutError);
     expect((error as APITimeoutError).retryable).toBe(true);
@@ -75,7 +86,7 @@ describe('openai.LLM errors', () => {
 
   it('waits for a slow first token within timeoutMs, and measures it', async () => {
     openai.injectFault('chat', { kind: 'slow', firstChunkDelayMs: 200 });
-    const chat = model({ timeoutMs: 2000 });
+    const chat = model();
     const ttft: number[] = [];
     chat.on('metrics_collected', (m) => ttft.push(m.ttftMs));
     await collect(chat.chat({ chatCtx: chatCtx() }));

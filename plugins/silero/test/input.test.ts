@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { audio, vad } from '@agents/core';
+import { scaledMs } from '@agents/testing';
 import { AudioFrame } from '@livekit/rtc-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelFileError, VAD } from '../src/index.js';
@@ -17,10 +18,16 @@ afterAll(async () => {
   await silero.close();
 });
 
-/** The 7.4 s fixture three times over: 22 s, well past the input's 10 s of frames. */
+/** The input holds 1000 frames: 10 s of the 10 ms frames used here. */
+const INPUT_SECONDS = 10;
+
+/**
+ * The 7.4 s fixture twice over: 14.8 s, past the input's 10 s of frames, so pushing it all at once
+ * must drop some; no longer, as each pass over it is a few hundred inferences on a busy machine.
+ */
 function longFile(): AudioFrame[] {
   const frames = framesOf(readFixture('speech-16k-mono'));
-  return [...frames, ...frames, ...frames];
+  return [...frames, ...frames];
 }
 
 async function readEvents(stream: vad.VADStream): Promise<vad.VADEvent[]> {
@@ -30,30 +37,39 @@ async function readEvents(stream: vad.VADStream): Promise<vad.VADEvent[]> {
 }
 
 describe('audio faster than real time', () => {
-  it('write() takes a whole file without losing a frame; pushFrame() drops past 10 s', async () => {
-    const frames = longFile();
-    const samples = frames.reduce((total, frame) => total + frame.samplesPerChannel, 0);
-    const windows = Math.ceil(samples / 512);
+  it(
+    'write() takes a whole file without losing a frame; pushFrame() drops past 10 s',
+    async () => {
+      const frames = longFile();
+      const samples = frames.reduce((total, frame) => total + frame.samplesPerChannel, 0);
+      const windows = Math.ceil(samples / 512);
 
-    const written = silero.stream();
-    const reading = readEvents(written);
-    for (const frame of frames) await written.write(frame);
-    written.endInput();
-    const writtenEvents = await reading;
-    expect(ofType(writtenEvents, INFERENCE_DONE).length).toBeGreaterThanOrEqual(windows - 1);
-    // Paced by events read, as a live caller would be: the same detection.
-    const paced = await detect(silero.stream(), frames);
-    expect(ofType(writtenEvents, INFERENCE_DONE)).toHaveLength(
-      ofType(paced, INFERENCE_DONE).length,
-    );
-    expect(ofType(writtenEvents, START_OF_SPEECH)).toHaveLength(9);
+      const written = silero.stream();
+      const reading = readEvents(written);
+      for (const frame of frames) await written.write(frame);
+      written.endInput();
+      const writtenEvents = await reading;
+      expect(ofType(writtenEvents, INFERENCE_DONE).length).toBeGreaterThanOrEqual(windows - 1);
+      // Paced by events read, as a live caller would be: the same detection.
+      const paced = await detect(silero.stream(), frames);
+      expect(ofType(writtenEvents, INFERENCE_DONE)).toHaveLength(
+        ofType(paced, INFERENCE_DONE).length,
+      );
+      expect(ofType(writtenEvents, START_OF_SPEECH)).toHaveLength(6);
 
-    const pushed = silero.stream();
-    for (const frame of frames) pushed.pushFrame(frame);
-    pushed.endInput();
-    const pushedEvents = await readEvents(pushed);
-    expect(ofType(pushedEvents, INFERENCE_DONE).length).toBeLessThan(windows / 2);
-  });
+      const pushed = silero.stream();
+      for (const frame of frames) pushed.pushFrame(frame);
+      pushed.endInput();
+      const pushedEvents = await readEvents(pushed);
+      // What fits in the input (one more window for a frame the stream may already have taken).
+      const kept = Math.ceil((INPUT_SECONDS * silero.sampleRate) / 512) + 1;
+      expect(ofType(pushedEvents, INFERENCE_DONE).length).toBeLessThanOrEqual(kept);
+      // The file is long enough for the drop to show.
+      expect(windows - kept).toBeGreaterThan(100);
+      // Three inference passes over the file: minutes of CPU share on a starved machine.
+    },
+    scaledMs(180_000),
+  );
 });
 
 describe('malformed frames', () => {

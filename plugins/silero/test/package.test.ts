@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { plugin } from '@agents/core';
+import { scaledMs } from '@agents/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BUNDLED_MODEL_PATH,
@@ -17,6 +18,9 @@ import {
 import { readBundledModel } from '../src/model.js';
 
 const run = promisify(execFile);
+// The child Node loads the built package both ways. On a starved machine its start-up alone can take
+// tens of seconds, so the deadline only bounds a hang; the test waits a little longer than the child.
+const CHILD_DEADLINE_MS = scaledMs(90_000);
 const packageJson = createRequire(import.meta.url)('../package.json') as {
   name: string;
   version: string;
@@ -76,17 +80,23 @@ describe('the model file', () => {
 });
 
 describe('the built package', () => {
-  it('works with require() and import(), registering the plugin once', async () => {
-    const script = fileURLToPath(new URL('./fixtures/require-check.cjs', import.meta.url));
-    const { stdout } = await run(process.execPath, [script], {
-      env: { ...process.env, LOG_LEVEL: 'silent' },
-      timeout: 15_000,
-    });
-    const result = JSON.parse(stdout);
-    expect(result.sameModule).toBe(true);
-    expect(result.registered).toEqual([packageJson.name]);
-    expect(result.exports).toEqual(expect.arrayContaining(['VAD', 'VADStream', 'ModelFileError']));
-    // 0.5 s of 48 kHz stereo: 15 whole windows of 32 ms.
-    expect(result.inferences).toBe(15);
-  });
+  it(
+    'works with require() and import(), registering the plugin once',
+    async () => {
+      const script = fileURLToPath(new URL('./fixtures/require-check.cjs', import.meta.url));
+      const { stdout } = await run(process.execPath, [script], {
+        env: { ...process.env, LOG_LEVEL: 'silent' },
+        timeout: CHILD_DEADLINE_MS,
+      });
+      const result = JSON.parse(stdout);
+      expect(result.sameModule).toBe(true);
+      expect(result.registered).toEqual([packageJson.name]);
+      expect(result.exports).toEqual(
+        expect.arrayContaining(['VAD', 'VADStream', 'ModelFileError']),
+      );
+      // 0.5 s of 48 kHz stereo: 15 whole windows of 32 ms.
+      expect(result.inferences).toBe(15);
+    },
+    CHILD_DEADLINE_MS + scaledMs(10_000),
+  );
 });

@@ -275,7 +275,16 @@ describe('segments and options', () => {
     silero.off('metrics_collected', listener);
     const windows = Math.floor(audio.frameDuration(input) / WINDOW);
     expect(seen.reduce((n, m) => n + m.inferenceCount, 0)).toBe(windows);
-    expect(seen.every((m) => m.label === 'silero.VAD' && m.realTimeFactor < 0.5)).toBe(true);
+    const audioMs = seen.reduce((total, m) => total + m.audioDurationMs, 0);
+    expect(audioMs).toBeCloseTo(windows * WINDOW * 1000, 3);
+    // How long inference took depends on the machine (a busy one can fall behind real time):
+    // only that it was measured, and that the factor is the one it reports, are checked.
+    for (const m of seen) {
+      expect(m).toMatchObject({ type: 'vad', label: 'silero.VAD' });
+      expect(m.inferenceDurationMs).toBeGreaterThan(0);
+      expect(Number.isFinite(m.inferenceDurationMs)).toBe(true);
+      expect(m.realTimeFactor).toBeCloseTo(m.inferenceDurationMs / m.audioDurationMs, 9);
+    }
   });
 
   it('warns when inference falls behind real time', async () => {

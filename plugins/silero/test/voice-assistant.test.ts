@@ -3,7 +3,7 @@
 // would race ahead of it). The STT, LLM and TTS are scripted fakes: the VAD's view of the audio
 // and the endpointing are what is under test. The test lives here, not in @agents/testing,
 // because a plugin may depend on @agents/testing but not the other way round.
-import { voice } from '@agents/core';
+import { stt, utils, voice } from '@agents/core';
 import { FakeLLM, FakeSTT, FakeTTS, scaledMs } from '@agents/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { VAD } from '../src/index.js';
@@ -13,6 +13,64 @@ const FIXTURE = 'speech-16k-mono';
 const SENTENCES = ['The quick brown fox jumps.', 'Please call me back.', 'It will rain tomorrow.'];
 /** The fixture's speech, [start, end] in seconds: gaps of 1.0 s and 0.8 s between sentences. */
 const SPEECH = regions[FIXTURE]!.speech;
+
+/**
+ * The fake STT, each final held until the VAD has been heard starting that many utterances. A
+ * real STT's final comes well after the VAD hears the speech begin; the in-process fake answers
+ * at once, while a starved process can run Silero (on onnxruntime's thread) seconds behind it,
+ * and then turns would be committed on finals alone, before the VAD heard anything.
+ */
+class AfterVADSTT extends stt.STT {
+  readonly label = 'fake.STT after the VAD';
+  readonly wrapped: FakeSTT;
+  readonly heard: (utterances: number, signal: AbortSignal) => Promise<void>;
+
+  constructor(wrapped: FakeSTT, heard: AfterVADSTT['heard']) {
+    super({ streaming: true, interimResults: false });
+    this.wrapped = wrapped;
+    this.heard = heard;
+  }
+
+  protected recognizeImpl(): Promise<stt.SpeechEvent> {
+    throw new Error('AfterVADSTT streams only');
+  }
+
+  override stream(options: stt.SpeechStreamOptions = {}): stt.SpeechStream {
+    return new AfterVADStream(this, this.wrapped.stream(options), options);
+  }
+}
+
+class AfterVADStream extends stt.SpeechStream {
+  readonly #wrapped: stt.SpeechStream;
+  readonly #heard: AfterVADSTT['heard'];
+
+  constructor(owner: AfterVADSTT, wrapped: stt.SpeechStream, options: stt.SpeechStreamOptions) {
+    super(owner, { language: options.language, reportMetrics: false });
+    this.#wrapped = wrapped;
+    this.#heard = owner.heard;
+    this.whenRunEnds(() => void wrapped.close());
+  }
+
+  protected async run(): Promise<void> {
+    const feeding = this.#feed();
+    let finals = 0;
+    for await (const event of this.#wrapped) {
+      if (event.type === stt.SpeechEventType.FINAL_TRANSCRIPT) {
+        await this.#heard(++finals, this.signal);
+      }
+      if (!(await this.emit(event))) break;
+    }
+    await feeding;
+  }
+
+  async #feed(): Promise<void> {
+    for await (const item of this.frames()) {
+      if (item === utils.FLUSH) this.#wrapped.flush();
+      else await this.#wrapped.write(item, { signal: this.signal });
+    }
+    this.#wrapped.endInput();
+  }
+}
 
 let silero: VAD;
 beforeAll(async () => {
@@ -45,12 +103,24 @@ async function converse(options: {
   const llm = new FakeLLM({ responses: options.llm.map((content) => ({ content })) });
   // Short answers: each is over before the user's next sentence begins.
   const tts = new FakeTTS({ synthesize: options.llm.map(() => ({ audioMs: 200 })) });
+  let started = 0;
+  const startedAgain = new Set<() => void>();
+  const heard = async (utterances: number, signal: AbortSignal) => {
+    while (started < utterances) {
+      await utils.abortable(new Promise<void>((resolve) => startedAgain.add(resolve)), signal);
+    }
+  };
   const assistant = new voice.VoiceAssistant({
     vad: silero,
-    stt: new FakeSTT({ streams: [finals] }),
+    stt: new AfterVADSTT(new FakeSTT({ streams: [finals] }), heard),
     llm,
     tts,
     ...options.assistant,
+  });
+  assistant.on('user_started_speaking', () => {
+    started++;
+    for (const resolve of startedAgain) resolve();
+    startedAgain.clear();
   });
   const io = new voice.FileIO(readFixture(FIXTURE), {});
   cleanup = async () => {
