@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Where the peer framework is installed: outside the workspace's dependencies, gitignored. */
@@ -20,8 +20,20 @@ export default defineAgent({
   },
 });
 
-// Three idle processes, as ours in \`start\`; any free health port.
-cli.runApp(new WorkerOptions({ agent: fileURLToPath(import.meta.url), numIdleProcesses: 3, port: 0 }));
+// Three idle processes, as ours in \`start\`. The health port comes from the bench: the peer
+// reads 0 as "the default", 8081, which another worker may hold.
+cli.runApp(
+  new WorkerOptions({
+    agent: fileURLToPath(import.meta.url),
+    numIdleProcesses: 3,
+    port: Number(process.env.BENCH_HEALTH_PORT),
+    // The machine's CPU use is not what this measures, and on a shared machine it keeps
+    // both workers above the server's 0.7 cut-off; ours reports 0 too.
+    loadFunc: async () => 0,
+    // Importing the framework in a fresh process takes over 10 s (the default) at load 20.
+    initializeProcessTimeout: 120_000,
+  }),
+);
 `;
 
 /**
@@ -53,5 +65,21 @@ export function ensurePeerAgent(): string {
   }
   const agent = join(PEER_DIR, 'latency-agent.mjs');
   writeFileSync(agent, PEER_AGENT);
+  return agent;
+}
+
+/**
+ * Our latency agent against an older build of core (BENCH_DISPATCH_BASELINE: a folder with
+ * that build's package.json and dist, and its node_modules): the agent is copied next to a
+ * node_modules/@agents/core that points there, so `import '@agents/core'` loads the old build.
+ */
+export function ensureBaselineAgent(coreDir: string, agentFile: string): string {
+  const dir = join(PEER_DIR, 'core-before');
+  const link = join(dir, 'node_modules/@agents/core');
+  mkdirSync(dirname(link), { recursive: true });
+  rmSync(link, { force: true });
+  symlinkSync(resolve(coreDir), link, 'dir');
+  const agent = join(dir, 'latency-agent.mjs');
+  copyFileSync(agentFile, agent);
   return agent;
 }

@@ -21,6 +21,7 @@ import type { RunningJobInfo } from './job-info.js';
 import { JobRunner } from './job-runner.js';
 import { IpcLogDestination } from './log-forwarding.js';
 import { ParentChannel } from './parent-channel.js';
+import { warmUpJobDecoding } from './warm-up.js';
 
 /** Time for the last messages to leave, and for rtc-node to release its native side. */
 const FLUSH_TIMEOUT_MS = 1000;
@@ -123,6 +124,8 @@ async function initialize(message: InitializeRequest): Promise<void> {
   try {
     agent = await loadAgent(message.agentFile);
     await agent.prewarm?.(proc);
+    // While idle, not when the job arrives: see warm-up.ts.
+    warmUpJobDecoding();
   } catch (error) {
     // The worker logs it, once for a run of identical failures, not once per retry.
     log().debug({ err: error }, 'job process failed to initialize');

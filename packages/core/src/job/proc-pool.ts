@@ -170,13 +170,26 @@ export class ProcPool extends TypedEventEmitter<ProcPoolEvents> {
     }
     const slot: JobSlot = { info, started: false, cancel: new AbortController() };
     this.#jobs.set(jobId, slot);
+    // A ready process acknowledges its job within milliseconds: its replacement
+    // is forked after that, because the fork (several milliseconds of this
+    // thread) and the new process's imports take the CPU the job's start needs
+    // (bench/suites/dispatch.ts). A process still initializing may take
+    // seconds, so it is replaced at once, once its start message is on its way.
+    const ready = this.#idle.length > 0;
+    let refilled = false;
+    const refill = () => {
+      if (refilled) return;
+      refilled = true;
+      setImmediate(() => this.#refill());
+    };
     try {
       slot.proc = this.#takeSpare() ?? (await this.#spawnForJob(jobId, slot.cancel.signal));
-      // The replacement is forked once the job's start message is on its way:
-      // a fork holds this thread for several milliseconds.
-      setImmediate(() => this.#refill());
-      await this.#startIn(slot.proc, info);
+      const started = this.#startIn(slot.proc, info);
+      if (!ready) refill();
+      await started;
+      refill();
     } catch (error) {
+      refill();
       if (this.#jobs.get(jobId) === slot) this.#jobs.delete(jobId);
       this.#checkNoJobs();
       if (slot.proc) void slot.proc.kill('its job could not start');
