@@ -71,8 +71,12 @@ class Ear {
     return -1;
   }
 
-  /** Waits until `test` holds (checked after each frame heard), at most `ms` (scaled). */
-  async until(test: () => boolean, what: string, ms = 10_000): Promise<void> {
+  /**
+   * Waits until `test` holds (checked after each frame heard), at most `ms` (scaled). The
+   * fake source plays on timers, which a starved process runs late: what the playhead model
+   * calls played may reach the ear seconds later, so the default is generous.
+   */
+  async until(test: () => boolean, what: string, ms = 30_000): Promise<void> {
     const deadline = performance.now() + scaledMs(ms);
     while (!test()) {
       const left = deadline - performance.now();
@@ -211,7 +215,8 @@ async function publish(options: voice.RoomAudioOutputOptions = {}): Promise<voic
   return output;
 }
 
-describe('RoomAudioOutput', () => {
+// Each test plays seconds of audio in real time; the ear's waits (30 s) need room on a starved machine.
+describe('RoomAudioOutput', { timeout: scaledMs(60_000) }, () => {
   it('publishes a microphone track the remote user hears: a segment comes out whole, and its playout is reported once heard', async () => {
     const out = await publish();
     expect(out.trackSid).toMatch(/^TR_/);
