@@ -36,12 +36,22 @@ function runChild(seconds: number): Promise<Result> {
     child.once('message', (message) => {
       clearTimeout(deadline);
       resolve(message as Result);
+      // Reaped once it has reported: a native handle left open must not keep it (and this
+      // process, which waits for its children) alive.
+      reap(child);
     });
     child.once('exit', (code) => {
       clearTimeout(deadline);
       reject(new Error(`conversation-memory child exited with ${code} before reporting`));
     });
   });
+}
+
+function reap(child: ReturnType<typeof fork>): void {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+  child.once('exit', () => clearTimeout(kill));
+  child.kill('SIGTERM');
 }
 
 const mb = (bytes: number) => `${fmt(bytes / MB, 1)} MB`;
