@@ -2,7 +2,7 @@
 // keys it says it uses the stand-ins, runs the conversation and says where the
 // recording is; a recording of the user's own goes through the same way.
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,6 +89,30 @@ it(
     const answers = events(run.stdout).filter((e) => e.type === 'agent_speech_committed');
     expect(answers.at(-1)?.text).toBe('I can tell you the weather in Paris, London or Rome.');
     expect(existsSync(output)).toBe(true);
+  },
+  TEST_TIMEOUT_MS,
+);
+
+// The demo draws the conversation by default: a timeline picture next to the
+// recording (out.wav → out-timeline.svg), named on stderr, with the turn in it.
+it(
+  'writes the timeline picture next to the recording and says where',
+  async () => {
+    const run = await demo(['--output', join(dir, 'call-output.wav')]);
+    expect(run.code, run.stderr).toBe(0);
+    const picture = join(dir, 'call-timeline.svg');
+    expect(run.stderr).toContain(
+      `Its timeline (open it in a browser; hover a mark for details): ${picture}`,
+    );
+    const svg = readFileSync(picture, 'utf8');
+    expect(svg).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<svg /);
+    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+    expect(svg).toContain('Conversation on weather-request.wav');
+    expect(svg).toContain('end of turn: What&#39;s the weather like in Paris today?');
+    expect(svg).toContain('tool: getWeather');
+    expect(svg).toMatch(
+      /#1 \(user stopped at [\d.]+ s\): final transcript \+\d+ ms · end of turn \+\d+ ms · LLM first token \+\d+ ms · TTS first byte \+\d+ ms · first audio \+\d+ ms/,
+    );
   },
   TEST_TIMEOUT_MS,
 );

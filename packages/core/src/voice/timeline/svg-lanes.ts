@@ -268,21 +268,17 @@ export function pipelineLane(
 ): string {
   const out: string[] = [];
   for (const turn of turns) {
-    if (turn.llmFirstTokenAt !== undefined) {
-      const at = x(turn.llmFirstTokenAt);
+    const firsts = [
+      ['LLM first token', turn.llmFirstTokenAt, turn.llmTtftMs, 10, '#e59866'],
+      ['TTS first byte', turn.ttsFirstAudioAt, turn.ttsTtfbMs, 24, '#c9a800'],
+    ] as const;
+    for (const [name, when, ms, dy, color] of firsts) {
+      if (when === undefined) continue;
+      const at = x(when);
       out.push(
         titled(
-          diamond(at, lane.y + 10, '#e59866') + label(at + 7, lane.y + 14, 'LLM first token'),
-          `LLM first token: ${turn.llmTtftMs?.toFixed(0) ?? '?'} ms after the request`,
-        ),
-      );
-    }
-    if (turn.ttsFirstAudioAt !== undefined) {
-      const at = x(turn.ttsFirstAudioAt);
-      out.push(
-        titled(
-          diamond(at, lane.y + 24, '#c9a800') + label(at + 7, lane.y + 28, 'TTS first byte'),
-          `TTS first byte: ${turn.ttsTtfbMs?.toFixed(0) ?? '?'} ms after the request`,
+          diamond(at, lane.y + dy, color) + label(at + 7, lane.y + dy + 4, name),
+          `${name}: ${ms?.toFixed(0) ?? '?'} ms after the request`,
         ),
       );
     }
