@@ -472,6 +472,60 @@ describe('RoomAudioOutput', { timeout: scaledMs(60_000) }, () => {
     expect(jump).toBeLessThan(700);
   });
 
+  it('reports the level heard for a timeline: chunk by chunk as the playhead passes, at the gain applied, and only up to where a clear cut the audio', async () => {
+    const out = await publish({ bufferMs: 4000, queueSizeMs: 200 });
+    ear = new Ear(room!.listenToAgent({ sampleRate: RATE }));
+    const levels: { at: number; ms: number; rms: number }[] = [];
+    let reportedMs = 0;
+    let wake: (() => void) | undefined;
+    out.setLevelListener((at, ms, rms) => {
+      levels.push({ at, ms, rms });
+      reportedMs += ms;
+      wake?.();
+    });
+    const id = await speak(out, tone(3, RATE, 8000, 300));
+    await ear.until(
+      () => ear!.firstSound() >= 0 && ear!.samples.length > ear!.firstSound() + RATE / 2,
+      'half a second',
+    );
+    out.setVolume(0.25);
+    await ear.until(
+      () => ear!.samples.length > ear!.firstSound() + RATE * 1.5,
+      'a second and a half',
+    );
+    out.clearBuffer();
+    const finished = await out.waitForPlayout(id);
+    expect(finished.interrupted).toBe(true);
+    const playedMs = finished.playbackPosition * 1000;
+    // The fade-out after the clear (20 ms) is heard too: wait until it has been reported.
+    const deadline = performance.now() + scaledMs(10_000);
+    while (reportedMs < playedMs + 10) {
+      const left = deadline - performance.now();
+      if (left <= 0) throw new Error(`levels of ${reportedMs} ms reported, ${playedMs} ms played`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    // What was reported is what played: the segment up to the cut, and the fade.
+    expect(reportedMs).toBeGreaterThanOrEqual(playedMs + 10);
+    expect(reportedMs).toBeLessThanOrEqual(playedMs + 40);
+    for (let i = 1; i < levels.length; i++) {
+      expect(levels[i]!.at).toBeGreaterThanOrEqual(levels[i - 1]!.at + levels[i - 1]!.ms - 1e-6);
+    }
+    // A sine at 8000 has RMS 8000/√2 of full scale; at gain 0.25 a quarter of it.
+    const full = 8000 / Math.SQRT2 / 32768;
+    const near = (value: number, target: number) => Math.abs(value - target) < target * 0.05;
+    const firstQuiet = levels.findIndex((l) => near(l.rms, full / 4));
+    expect(levels.slice(2, 40).every((l) => near(l.rms, full))).toBe(true);
+    expect(firstQuiet).toBeGreaterThan(40);
+    expect(levels.slice(firstQuiet).some((l) => l.rms > full * 0.3)).toBe(false);
+    out.setLevelListener(undefined);
+  });
+
   it('the first audio waits for a subscriber, then plays', async () => {
     room = new FakeRoom();
     const out = await publish({ subscriberTimeoutMs: scaledMs(60_000) });

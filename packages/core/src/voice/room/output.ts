@@ -7,6 +7,7 @@ import { Future } from '../../utils/future.js';
 import { clamp16 } from '../io/recorder.js';
 import { PlayoutLedger, type Segment, SegmentQueue } from '../io/segments.js';
 import type { AudioOutput, AudioOutputEvents, PlaybackFinished } from '../io.js';
+import { PlayedLevels } from './output-levels.js';
 import { type PublishedTrack, publishAgentTrack } from './output-publish.js';
 import { SourceTimeline } from './output-timeline.js';
 import type { RoomSurface } from './surface.js';
@@ -87,6 +88,8 @@ export class RoomAudioOutput implements AudioOutput {
   #nextId = 1;
   #lastFlushed: string | undefined;
   #last: Segment | undefined;
+  /** What was heard, level by level, for a voice.Timeline (only while one listens). */
+  readonly #levels: PlayedLevels;
   /** Samples from the playhead on already handed to the source. */
   #handed = 0;
   /** A faded copy of the audio at the playhead when paused or cleared, played first. */
@@ -118,6 +121,7 @@ export class RoomAudioOutput implements AudioOutput {
     this.#parts = parts;
     this.sampleRate = parts.source.sampleRate;
     this.#timeline = new SourceTimeline(this.sampleRate);
+    this.#levels = new PlayedLevels(this.sampleRate);
     this.#timeline.clear(parts.primedUntil);
     this.#queueMs = options.queueSizeMs ?? 200;
     this.#capacity = Math.round(((options.bufferMs ?? 1000) * this.sampleRate) / 1000);
@@ -232,6 +236,10 @@ export class RoomAudioOutput implements AudioOutput {
     this.#targetGain = Math.min(1, Math.max(0, gain));
   }
 
+  setLevelListener(listener: ((at: number, ms: number, rms: number) => void) | undefined): void {
+    this.#levels.listener = listener;
+  }
+
   waitForPlayout(segmentId?: string, signal?: AbortSignal): Promise<PlaybackFinished> {
     return this.#ledger.wait(segmentId ?? this.#lastFlushed, this.#queue, signal);
   }
@@ -320,6 +328,7 @@ export class RoomAudioOutput implements AudioOutput {
       this.#clearAgain = this.#capturing !== undefined;
     }
     this.#timeline.clear(now);
+    this.#levels.cleared(now);
     this.#handed = 0;
     this.#tailHanded = this.#tailPlayed;
   }
@@ -341,7 +350,9 @@ export class RoomAudioOutput implements AudioOutput {
   /** Moves the playhead to now: emits playback_started/finished, releases producers. */
   #advance(): void {
     if (this.#closed) return;
-    const played = this.#timeline.advance(performance.now());
+    const now = performance.now();
+    const played = this.#timeline.advance(now);
+    this.#levels.played(now);
     const events: (() => void)[] = [];
     for (const { segment, samples, at } of played.segments) {
       if (!segment.started) {
@@ -451,7 +462,9 @@ export class RoomAudioOutput implements AudioOutput {
       // That frame may have reached the source after the clear: clear again before going on.
       this.#clearAgain = false;
       this.#parts.source.clearQueue();
-      this.#timeline.clear(performance.now());
+      const now = performance.now();
+      this.#timeline.clear(now);
+      this.#levels.cleared(now);
     }
     this.#tick();
   }
@@ -495,7 +508,8 @@ export class RoomAudioOutput implements AudioOutput {
     if (tail) {
       for (let i = 0; i < tailCount; i++) out[i] = clamp16(out[i]! + tail[this.#tailHanded + i]!);
     }
-    this.#timeline.hand(now, segment, segmentPart.length, tailCount, length);
+    const startAt = this.#timeline.hand(now, segment, segmentPart.length, tailCount, length);
+    if (this.#levels.listening) this.#levels.handed(startAt, out);
     this.#handed += segmentPart.length;
     this.#tailHanded += tailCount;
     return new AudioFrame(out, this.sampleRate, 1, out.length);
