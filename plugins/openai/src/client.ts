@@ -1,5 +1,6 @@
 import { plugin } from '@agents/core';
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
+import { loadSDK } from './sdk.js';
 
 /** How every model of this plugin reaches the service. */
 export interface ClientOptions {
@@ -17,8 +18,25 @@ export interface ClientOptions {
 }
 
 export interface ResolvedClient {
-  client: OpenAI;
+  client: LazyClient;
   connect: plugin.APIConnectOptions;
+}
+
+/** The client, built on the first request (with the SDK it needs): see loadSDK. */
+export class LazyClient {
+  #client: OpenAI | undefined;
+  readonly #make: (sdk: typeof import('openai')) => OpenAI;
+
+  constructor(make: (sdk: typeof import('openai')) => OpenAI) {
+    this.#make = make;
+  }
+
+  async get(): Promise<OpenAI> {
+    // Loaded even for a client of the user's own: the errors it throws are mapped by class.
+    const sdk = await loadSDK();
+    this.#client ??= this.#make(sdk);
+    return this.#client;
+  }
 }
 
 /**
@@ -27,7 +45,8 @@ export interface ResolvedClient {
  */
 export function resolveClient(options: ClientOptions, label: string): ResolvedClient {
   const connect = plugin.resolveConnectOptions(options.connectOptions);
-  if (options.client) return { client: options.client, connect };
+  const own = options.client;
+  if (own) return { client: new LazyClient(() => own), connect };
   const apiKey = options.apiKey ?? process.env.OPENAI_API_KEY;
   if (!apiKey) {
     throw new Error(`${label}: no OpenAI API key: set OPENAI_API_KEY or pass the apiKey option`);
@@ -35,5 +54,7 @@ export function resolveClient(options: ClientOptions, label: string): ResolvedCl
   // The SDK's own retries stay off: retries happen once, in utils.withRetry, and
   // only before any output went to the consumer (requests also pass maxRetries: 0,
   // for clients given by the user).
-  return { client: new OpenAI({ apiKey, baseURL: options.baseURL, maxRetries: 0 }), connect };
+  const { baseURL } = options;
+  const client = new LazyClient((sdk) => new sdk.OpenAI({ apiKey, baseURL, maxRetries: 0 }));
+  return { client, connect };
 }

@@ -1,9 +1,6 @@
 import { APIConnectionError, APIError, APIStatusError, plugin, utils } from '@agents/core';
-import {
-  APIError as OpenAIAPIError,
-  APIConnectionError as OpenAIConnectionError,
-  APIConnectionTimeoutError as OpenAIConnectionTimeoutError,
-} from 'openai';
+import type { APIError as OpenAIAPIError } from 'openai';
+import { loadedSDK } from './sdk.js';
 
 /**
  * The core's typed error for what the openai client threw, so that retry
@@ -12,13 +9,14 @@ import {
  */
 export function toAPIError(error: unknown, deadline: utils.IdleDeadline): Error {
   if (error instanceof APIError) return error;
-  if (deadline.timedOut || error instanceof OpenAIConnectionTimeoutError) {
+  const sdk = loadedSDK();
+  if (deadline.timedOut || (sdk && error instanceof sdk.APIConnectionTimeoutError)) {
     return deadline.timeoutError(error);
   }
-  if (error instanceof OpenAIConnectionError) {
+  if (sdk && error instanceof sdk.APIConnectionError) {
     return new APIConnectionError(`could not reach OpenAI: ${error.message}`, { cause: error });
   }
-  if (error instanceof OpenAIAPIError) {
+  if (sdk && error instanceof sdk.APIError) {
     // No status: the service reported an error event inside a stream that had started.
     if (error.status === undefined) {
       return new APIError(`OpenAI failed mid-response: ${error.message}`, {

@@ -1,14 +1,14 @@
 import { APIConnectionError, llm, type plugin, type utils } from '@agents/core';
-import type OpenAI from 'openai';
 import type {
   ChatCompletionChunk,
   ChatCompletionCreateParamsStreaming,
 } from 'openai/resources/chat/completions';
+import type { LazyClient } from './client.js';
 import { streamWithRetries } from './errors.js';
 import { ToolCallAssembler } from './tool-calls.js';
 
 export interface StreamInit {
-  client: OpenAI;
+  client: LazyClient;
   connect: plugin.APIConnectOptions;
   request: ChatCompletionCreateParamsStreaming;
 }
@@ -41,8 +41,9 @@ export class OpenAILLMStream extends llm.LLMStream {
     const { client, request } = this.#init;
     let chunks: AsyncIterator<ChatCompletionChunk> | undefined;
     try {
+      const openai = await deadline.within(client.get());
       const stream = await deadline.within(
-        client.chat.completions.create(request, { signal: deadline.signal, maxRetries: 0 }),
+        openai.chat.completions.create(request, { signal: deadline.signal, maxRetries: 0 }),
       );
       chunks = stream[Symbol.asyncIterator]();
       const toolCalls = new ToolCallAssembler();

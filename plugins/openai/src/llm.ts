@@ -1,7 +1,6 @@
 import { llm, type plugin } from '@agents/core';
-import type OpenAI from 'openai';
 import { chatRequest } from './chat-format.js';
-import { type ClientOptions, resolveClient } from './client.js';
+import { type ClientOptions, type LazyClient, resolveClient } from './client.js';
 import { OpenAILLMStream } from './llm-stream.js';
 import type { ChatModel } from './models.js';
 
@@ -27,7 +26,7 @@ export interface LLMOptions extends ClientOptions {
 export class LLM extends llm.LLM {
   readonly label = 'openai.LLM';
   readonly model: string;
-  readonly #client: OpenAI;
+  readonly #client: LazyClient;
   readonly #connect: plugin.APIConnectOptions;
   readonly #defaults: Pick<LLMOptions, 'temperature' | 'parallelToolCalls' | 'toolChoice'>;
   readonly #user: string | undefined;

@@ -1,10 +1,9 @@
 import { audio, type plugin, stt, utils } from '@agents/core';
 import type { AudioFrame } from '@livekit/rtc-node';
-import type OpenAI from 'openai';
-import { toFile } from 'openai';
-import { type ClientOptions, resolveClient } from './client.js';
+import { type ClientOptions, type LazyClient, resolveClient } from './client.js';
 import { toAPIError } from './errors.js';
 import type { STTModel } from './models.js';
+import { loadSDK } from './sdk.js';
 
 /** The rate the transcription models work at: more only makes the upload bigger. */
 const UPLOAD_SAMPLE_RATE = 16_000;
@@ -25,7 +24,7 @@ export interface STTOptions extends ClientOptions {
 export class STT extends stt.STT {
   readonly label = 'openai.STT';
   readonly model: string;
-  readonly #client: OpenAI;
+  readonly #client: LazyClient;
   readonly #connect: plugin.APIConnectOptions;
   readonly #language: string | undefined;
   readonly #prompt: string | undefined;
@@ -68,9 +67,10 @@ export class STT extends stt.STT {
   #transcribe(wav: Uint8Array, language: string | undefined, signal?: AbortSignal) {
     const attempt = { signal, timeoutMs: this.#connect.timeoutMs, label: 'OpenAI' };
     return utils.runAttempt({ ...attempt, toError: toAPIError }, async (deadline) => {
-      const file = await toFile(wav, 'audio.wav', { type: 'audio/wav' });
+      const openai = await deadline.within(this.#client.get());
+      const file = await (await loadSDK()).toFile(wav, 'audio.wav', { type: 'audio/wav' });
       return await deadline.within(
-        this.#client.audio.transcriptions
+        openai.audio.transcriptions
           .create(
             {
               file,

@@ -1,7 +1,6 @@
 import { APIConnectionError, type plugin, tts, type utils } from '@agents/core';
-import type OpenAI from 'openai';
 import type { SpeechCreateParams } from 'openai/resources/audio/speech';
-import { type ClientOptions, resolveClient } from './client.js';
+import { type ClientOptions, type LazyClient, resolveClient } from './client.js';
 import { streamWithRetries } from './errors.js';
 import type { TTSModel, TTSVoice } from './models.js';
 
@@ -28,7 +27,7 @@ export class TTS extends tts.TTS {
   readonly label = 'openai.TTS';
   readonly model: string;
   readonly voice: string;
-  readonly #client: OpenAI;
+  readonly #client: LazyClient;
   readonly #connect: plugin.APIConnectOptions;
   readonly #speed: number | undefined;
   readonly #instructions: string | undefined;
@@ -64,7 +63,7 @@ export class TTS extends tts.TTS {
 }
 
 interface SpeechInit {
-  client: OpenAI;
+  client: LazyClient;
   connect: plugin.APIConnectOptions;
   request: SpeechCreateParams;
 }
@@ -99,8 +98,9 @@ class OpenAIChunkedStream extends tts.ChunkedStream {
     const { client, request } = this.#init;
     let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
     try {
+      const openai = await deadline.within(client.get());
       const response = await deadline.within(
-        client.audio.speech.create(request, { signal: deadline.signal, maxRetries: 0 }),
+        openai.audio.speech.create(request, { signal: deadline.signal, maxRetries: 0 }),
       );
       if (!response.body) {
         throw new APIConnectionError('OpenAI sent a speech response without a body');

@@ -1,7 +1,11 @@
 import { type APIStatusError, APITimeoutError, utils } from '@agents/core';
 import { APIError as OpenAIAPIError } from 'openai';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { toAPIError } from '../src/errors.js';
+import { loadSDK } from '../src/sdk.js';
+
+// The plugin imports the SDK on its first request; errors of it can only come after that.
+beforeAll(() => loadSDK());
 
 function mapped(status: number, headers: Record<string, string> = {}) {
   const deadline = new utils.IdleDeadline({ timeoutMs: 1000, label: 'OpenAI' });
