@@ -1,7 +1,8 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { AudioFrame } from '@livekit/rtc-node';
+import type { AudioFrame } from '@livekit/rtc-node';
 import * as wavefileModule from 'wavefile';
 import { mergeFrames } from './frames.js';
+import { newAudioFrame } from './rtc.js';
 
 // wavefile is CommonJS marked `__esModule` whose named exports Node cannot
 // detect. Node's ESM loader puts the whole module under `default`; a CJS
@@ -74,7 +75,7 @@ export function decodeWav(bytes: Uint8Array): AudioFrame {
   // A truncated file may end partway through a sample frame; keep whole ones only.
   const samplesPerChannel = Math.floor(samples.length / fmt.numChannels);
   const data = samples.subarray(0, samplesPerChannel * fmt.numChannels);
-  return new AudioFrame(data, fmt.sampleRate, fmt.numChannels, samplesPerChannel);
+  return newAudioFrame(data, fmt.sampleRate, fmt.numChannels, samplesPerChannel);
 }
 
 /** Writes frames (one or several, same rate and channels) as a 16-bit PCM WAV file in memory. */
