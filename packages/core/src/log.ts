@@ -1,10 +1,14 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { type DestinationStream, type Logger, pino } from 'pino';
+import type * as Pino from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import type PinoPretty from 'pino-pretty';
+import { lazyModule } from './utils/lazy-module.js';
 
 // Loaded only when pretty output is asked for: production job processes skip its start-up cost.
 const loadPrettyStream = () => createRequire(import.meta.url)('pino-pretty') as typeof PinoPretty;
+// Loaded with the first logger, not on `import '@agents/core'`: code that never logs skips it.
+const loadPino = lazyModule<typeof Pino>('pino');
 
 export type { Logger } from 'pino';
 
@@ -79,6 +83,7 @@ export function initializeLogger(options: LoggerOptions = {}): Logger {
       })
     : options.destination;
   const settings = { level, redact: { paths: REDACT_PATHS, censor: REDACTED } };
+  const { pino } = loadPino();
   root = destination ? pino(settings, destination) : pino(settings);
   followLevelInRtcNode(level);
   return root;

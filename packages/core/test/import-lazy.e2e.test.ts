@@ -33,6 +33,30 @@ async function modulesLoadedBy(body: string): Promise<string[]> {
   return JSON.parse(stdout.trim().split('\n').at(-1) ?? '[]') as string[];
 }
 
+// The hook above sees only `import`: what a CommonJS package require()s inside itself (rtc-node's
+// index.cjs and its native addon, pino's files) never reaches it. So these read Node's CommonJS
+// registry and the shared objects dlopen()ed into the process, which see every way of loading.
+const NATIVE_AND_COMMONJS = `
+  const { createRequire } = await import('node:module');
+  const cjs = Object.keys(createRequire(import.meta.url).cache);
+  const native = process.report.getReport().sharedObjects.filter((so) => so.endsWith('.node'));
+`;
+async function commonJsAndNativeLoadedBy(
+  body: string,
+): Promise<{ cjs: string[]; native: string[] }> {
+  // rtc-node's native side keeps a process alive until dispose(), once it has been loaded.
+  const script = `${body}\n${NATIVE_AND_COMMONJS}\nconsole.log(JSON.stringify({ cjs, native }));
+    if (native.length > 0) await (await import('@livekit/rtc-node')).dispose();`;
+  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: HERE,
+    timeout: scaledMs(30_000),
+  });
+  return JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
+    cjs: string[];
+    native: string[];
+  };
+}
+
 const packageOf = (url: string) =>
   /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules)/.exec(url)?.[1];
 
@@ -47,6 +71,56 @@ describe('importing @agents/core leaves out what a job does not use at start', (
       expect(packages).not.toContain('@livekit/protocol');
       expect(packages).not.toContain('commander');
       expect(loaded.filter((url) => url.includes('/dist/cli/app.js'))).toEqual([]);
+    },
+    scaledMs(60_000),
+  );
+
+  it(
+    'does not load rtc-node (nor its native addon), pino or wavefile',
+    async () => {
+      const { cjs, native } = await commonJsAndNativeLoadedBy("await import('@agents/core');");
+      const packages = new Set(cjs.map(packageOf));
+      expect(packages).not.toContain('@livekit/rtc-node');
+      expect(packages).not.toContain('@livekit/rtc-ffi-bindings');
+      expect(packages).not.toContain('pino');
+      expect(packages).not.toContain('wavefile');
+      expect(native).toEqual([]);
+    },
+    scaledMs(60_000),
+  );
+
+  it(
+    'the first frame, resampler and log line load them, and frames are the instance users import',
+    async () => {
+      const script = `
+      const { audio, log } = await import('@agents/core');
+      const frame = audio.createSilentFrame(48000, 1, 0.02);
+      const [resampled] = audio.resampleFrames(frame, 16000);
+      const wav = audio.decodeWav(audio.encodeWav(resampled));
+      log().debug('first line');
+      const { AudioFrame, dispose } = await import('@livekit/rtc-node');
+      console.log(JSON.stringify({
+        frames: [frame, resampled, wav].map((f) => f instanceof AudioFrame),
+        rates: [frame.sampleRate, resampled.sampleRate, wav.sampleRate],
+      }));
+      await dispose();
+    `;
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: HERE,
+        timeout: scaledMs(30_000),
+      });
+      const lastLine = stdout.trim().split('\n').at(-1) ?? '{}';
+      expect(JSON.parse(lastLine)).toEqual({
+        frames: [true, true, true],
+        rates: [48000, 16000, 16000],
+      });
+      const after = await commonJsAndNativeLoadedBy(
+        "const { audio, log } = await import('@agents/core'); audio.createSilentFrame(16000, 1, 0.01); log();",
+      );
+      const packages = new Set(after.cjs.map(packageOf));
+      expect(packages).toContain('@livekit/rtc-node');
+      expect(packages).toContain('pino');
+      expect(after.native.some((so) => so.includes('rtc-node'))).toBe(true);
     },
     scaledMs(60_000),
   );

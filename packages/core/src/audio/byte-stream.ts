@@ -1,6 +1,7 @@
-import { AudioFrame } from '@livekit/rtc-node';
+import type { AudioFrame } from '@livekit/rtc-node';
 import { log } from '../log.js';
 import { assertPositiveInteger } from './frames.js';
+import { newAudioFrame } from './rtc.js';
 
 const BYTES_PER_SAMPLE = 2;
 
@@ -79,6 +80,6 @@ export class AudioByteStream {
     const data = new Int16Array(bytes.length / BYTES_PER_SAMPLE);
     new Uint8Array(data.buffer).set(bytes);
     const samplesPerChannel = data.length / this.numChannels;
-    return new AudioFrame(data, this.sampleRate, this.numChannels, samplesPerChannel);
+    return newAudioFrame(data, this.sampleRate, this.numChannels, samplesPerChannel);
   }
 }

@@ -1,5 +1,6 @@
-import { AudioFrame } from '@livekit/rtc-node';
+import type { AudioFrame } from '@livekit/rtc-node';
 import { assertPositiveInteger } from './frames.js';
+import { newAudioFrame } from './rtc.js';
 
 /**
  * Mixes every channel into one by averaging, rounded to the nearest integer. A mono frame is
@@ -15,7 +16,7 @@ export function downmixToMono(frame: AudioFrame): AudioFrame {
     for (let c = 0; c < channels; c++) sum += input[at++];
     mono[i] = Math.round(sum / channels);
   }
-  return new AudioFrame(mono, frame.sampleRate, 1, samplesPerChannel);
+  return newAudioFrame(mono, frame.sampleRate, 1, samplesPerChannel);
 }
 
 /**
@@ -40,5 +41,5 @@ export function convertChannels(frame: AudioFrame, channels: number): AudioFrame
     const sample = input[i];
     for (let c = 0; c < channels; c++) output[at++] = sample;
   }
-  return new AudioFrame(output, frame.sampleRate, channels, samplesPerChannel);
+  return newAudioFrame(output, frame.sampleRate, channels, samplesPerChannel);
 }

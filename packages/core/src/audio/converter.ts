@@ -1,6 +1,7 @@
-import { AudioFrame, AudioResampler, AudioResamplerQuality } from '@livekit/rtc-node';
+import type { AudioFrame, AudioResampler, AudioResamplerQuality } from '@livekit/rtc-node';
 import { convertChannels } from './channels.js';
 import { assertPositiveInteger, isFrameList } from './frames.js';
+import { newAudioFrame, rtc } from './rtc.js';
 
 export interface AudioConverterOptions {
   /** Rate of every frame that comes out, in Hz. */
@@ -34,7 +35,7 @@ export class AudioConverter {
     assertPositiveInteger('numChannels', options.numChannels);
     this.sampleRate = options.sampleRate;
     this.numChannels = options.numChannels;
-    this.quality = options.quality ?? AudioResamplerQuality.MEDIUM;
+    this.quality = options.quality ?? rtc().AudioResamplerQuality.MEDIUM;
   }
 
   /** Converts one frame; returns what is ready, which may be nothing while the resampler fills. */
@@ -50,7 +51,7 @@ export class AudioConverter {
       output.push(...this.#endResampler());
       this.#inputRate = converted.sampleRate;
       if (converted.sampleRate !== this.sampleRate) {
-        this.#resampler = new AudioResampler(
+        this.#resampler = new (rtc().AudioResampler)(
           converted.sampleRate,
           this.sampleRate,
           this.numChannels,
@@ -139,7 +140,7 @@ function readableByNative(frame: AudioFrame): AudioFrame {
   const length = channels * samplesPerChannel;
   if (data.byteOffset === 0 && data.length === length) return frame;
   const exact = data.byteOffset === 0 ? data.subarray(0, length) : data.slice(0, length);
-  return new AudioFrame(exact, sampleRate, channels, samplesPerChannel);
+  return newAudioFrame(exact, sampleRate, channels, samplesPerChannel);
 }
 
 function nonEmpty(frames: AudioFrame[]): AudioFrame[] {

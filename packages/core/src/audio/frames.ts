@@ -1,4 +1,5 @@
-import { AudioFrame } from '@livekit/rtc-node';
+import type { AudioFrame } from '@livekit/rtc-node';
+import { newAudioFrame, rtc } from './rtc.js';
 
 /** Throws a TypeError naming `name` unless `value` is a whole number above zero. */
 export function assertPositiveInteger(name: string, value: number): void {
@@ -47,7 +48,7 @@ export function combineFrames(frames: readonly AudioFrame[]): AudioFrame {
     data.set(frame.data.subarray(0, length), offset);
     offset += length;
   }
-  return new AudioFrame(data, first.sampleRate, first.channels, totalSamplesPerChannel);
+  return newAudioFrame(data, first.sampleRate, first.channels, totalSamplesPerChannel);
 }
 
 /**
@@ -87,7 +88,7 @@ export function createSilentFrame(
   if (!Number.isFinite(seconds) || seconds < 0) {
     throw new RangeError(`seconds must be a finite number >= 0 (got ${String(seconds)})`);
   }
-  return AudioFrame.create(sampleRate, numChannels, samplesForDuration(sampleRate, seconds));
+  return rtc().AudioFrame.create(sampleRate, numChannels, samplesForDuration(sampleRate, seconds));
 }
 
 /** Array.isArray does not narrow a `readonly T[]` out of a union, so say it once here. */

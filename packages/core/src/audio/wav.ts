@@ -1,15 +1,19 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { AudioFrame } from '@livekit/rtc-node';
-import * as wavefileModule from 'wavefile';
+import type { AudioFrame } from '@livekit/rtc-node';
+import { lazyModule } from '../utils/lazy-module.js';
 import { mergeFrames } from './frames.js';
+import { newAudioFrame } from './rtc.js';
 
-// wavefile is CommonJS marked `__esModule` whose named exports Node cannot
-// detect. Node's ESM loader puts the whole module under `default`; a CJS
-// transform (tsx in a "type": "commonjs" project, bundlers) honours
-// `__esModule`, exposes `WaveFile` by name and has no default. Take whichever is there.
+// Loaded on the first WAV read or written: ~40 ms that `import '@agents/core'` need not pay.
+// wavefile is CommonJS marked `__esModule`: require() gives `WaveFile` by name; a bundler's
+// interop may put the module under `default` instead. Take whichever is there.
 type WavefileModule = typeof import('wavefile');
-const wavefile = wavefileModule as WavefileModule & { default?: WavefileModule };
-const WaveFile = wavefile.WaveFile ?? wavefile.default?.WaveFile;
+const loadWavefile = lazyModule<WavefileModule & { default?: WavefileModule }>('wavefile');
+const newWaveFile = () => {
+  const wavefile = loadWavefile();
+  const WaveFile = wavefile.WaveFile ?? wavefile.default?.WaveFile;
+  return new WaveFile();
+};
 
 /** The fields of wavefile's parsed 'fmt ' chunk that we read (its typings say only `object`). */
 interface FmtChunk {
@@ -48,7 +52,7 @@ const OTHER_CONTAINERS: [magic: string, name: string][] = [
  */
 export function decodeWav(bytes: Uint8Array): AudioFrame {
   assertWavContainer(bytes);
-  const wav = new WaveFile();
+  const wav = newWaveFile();
   try {
     wav.fromBuffer(bytes);
   } catch (error) {
@@ -74,13 +78,13 @@ export function decodeWav(bytes: Uint8Array): AudioFrame {
   // A truncated file may end partway through a sample frame; keep whole ones only.
   const samplesPerChannel = Math.floor(samples.length / fmt.numChannels);
   const data = samples.subarray(0, samplesPerChannel * fmt.numChannels);
-  return new AudioFrame(data, fmt.sampleRate, fmt.numChannels, samplesPerChannel);
+  return newAudioFrame(data, fmt.sampleRate, fmt.numChannels, samplesPerChannel);
 }
 
 /** Writes frames (one or several, same rate and channels) as a 16-bit PCM WAV file in memory. */
 export function encodeWav(frames: AudioFrame | readonly AudioFrame[]): Uint8Array {
   const frame = mergeFrames(frames);
-  const wav = new WaveFile();
+  const wav = newWaveFile();
   const length = frame.channels * frame.samplesPerChannel;
   wav.fromScratch(frame.channels, frame.sampleRate, '16', frame.data.subarray(0, length));
   return wav.toBuffer();

@@ -1,7 +1,8 @@
-import { AudioFrame } from '@livekit/rtc-node';
+import type { AudioFrame } from '@livekit/rtc-node';
 import { convertChannels } from '../audio/channels.js';
 import { AudioConverter } from '../audio/converter.js';
 import { assertPositiveInteger } from '../audio/frames.js';
+import { newAudioFrame } from '../audio/rtc.js';
 import { log } from '../log.js';
 import { FirstFrameProbe } from './mpeg-header.js';
 import { createMpg123, decodeQuietly, type MPEGDecodedAudio, type MPEGDecoder } from './mpg123.js';
@@ -198,7 +199,7 @@ export class Mp3Decoder {
       const input = decoded.channelData[c];
       for (let i = 0, at = c; i < samples; i++, at += channels) pcm[at] = toInt16(input[i]);
     }
-    return new AudioFrame(pcm, decoded.sampleRate, channels, samples);
+    return newAudioFrame(pcm, decoded.sampleRate, channels, samples);
   }
 
   #convert(frame: AudioFrame): AudioFrame[] {

@@ -1,7 +1,8 @@
-import { AudioFrame } from '@livekit/rtc-node';
+import type { AudioFrame } from '@livekit/rtc-node';
 import { convertChannels } from '../../audio/channels.js';
 import { resampleFrames } from '../../audio/converter.js';
 import { combineFrames } from '../../audio/frames.js';
+import { newAudioFrame } from '../../audio/rtc.js';
 import { readWavFile } from '../../audio/wav.js';
 import { Future } from '../../utils/future.js';
 import { AsyncQueue, QueueClosedError } from '../../utils/queue.js';
@@ -191,13 +192,13 @@ export class FileAudioInput implements AudioInput {
     const end = Math.min(to, total);
     this.#record(n);
     const data = this.#audio.slice(from * this.numChannels, end * this.numChannels);
-    return new AudioFrame(data, this.sampleRate, this.numChannels, end - from);
+    return newAudioFrame(data, this.sampleRate, this.numChannels, end - from);
   }
 
   #silence(n: number): AudioFrame {
     const [from, to] = this.#bounds(n, this.sampleRate);
     const samples = to - from;
-    return new AudioFrame(
+    return newAudioFrame(
       new Int16Array(samples * this.numChannels),
       this.sampleRate,
       this.numChannels,
@@ -218,6 +219,6 @@ function convert(audio: AudioFrame, sampleRate: number, numChannels: number): Au
   const channels = convertChannels(audio, numChannels);
   if (channels.sampleRate === sampleRate) return channels;
   const frames = resampleFrames(channels, sampleRate);
-  if (frames.length === 0) return new AudioFrame(new Int16Array(0), sampleRate, numChannels, 0);
+  if (frames.length === 0) return newAudioFrame(new Int16Array(0), sampleRate, numChannels, 0);
   return combineFrames(frames);
 }

@@ -1,4 +1,5 @@
-import { AudioFrame } from '@livekit/rtc-node';
+import type { AudioFrame } from '@livekit/rtc-node';
+import { newAudioFrame } from '../../audio/rtc.js';
 import { writeWavFile } from '../../audio/wav.js';
 import { log } from '../../log.js';
 
@@ -88,7 +89,7 @@ export class ConversationRecorder {
       data[2 * i] = user[i] ?? 0;
       data[2 * i + 1] = agent[i] ?? 0;
     }
-    return new AudioFrame(data, this.sampleRate, 2, length);
+    return newAudioFrame(data, this.sampleRate, 2, length);
   }
 
   /** Writes the recording as a 16-bit stereo WAV file. */

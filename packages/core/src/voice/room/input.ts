@@ -1,5 +1,6 @@
 // CONTRACT for issue 12 (agreed before implementation; owner: room-in).
-import { AudioFrame, AudioStream, type Track, TrackKind, TrackSource } from '@livekit/rtc-node';
+import type { AudioFrame, Track } from '@livekit/rtc-node';
+import { newAudioFrame, rtc } from '../../audio/rtc.js';
 import { log } from '../../log.js';
 import { withDeadline } from '../../utils/deadline.js';
 import type { AudioInput } from '../io.js';
@@ -177,7 +178,7 @@ export class RoomAudioInput implements AudioInput {
   }
 
   #startReading(track: Track): void {
-    const stream = new AudioStream(track, {
+    const stream = new (rtc().AudioStream)(track, {
       sampleRate: this.sampleRate,
       numChannels: 1,
       frameSizeMs: this.#frameSizeMs,
@@ -221,7 +222,7 @@ export class RoomAudioInput implements AudioInput {
       const samples = Math.round((this.sampleRate * this.#frameSizeMs) / 1000);
       const count = Math.min(this.#maxFrames, Math.ceil(TAIL_MS / this.#frameSizeMs));
       for (let i = 0; i < count; i++) {
-        this.#push(new AudioFrame(new Int16Array(samples), this.sampleRate, 1, samples));
+        this.#push(newAudioFrame(new Int16Array(samples), this.sampleRate, 1, samples));
       }
     }
   }
@@ -250,6 +251,7 @@ export class RoomAudioInput implements AudioInput {
 
 /** The participant's microphone: the audio track with source MICROPHONE, else their first audio track. */
 function microphoneOf(participant: RoomRemoteParticipant): RoomRemotePublication | undefined {
+  const { TrackKind, TrackSource } = rtc();
   let firstAudio: RoomRemotePublication | undefined;
   for (const publication of participant.trackPublications.values()) {
     if (publication.kind !== TrackKind.KIND_AUDIO) continue;

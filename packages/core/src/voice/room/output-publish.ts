@@ -1,10 +1,5 @@
-import {
-  AudioFrame,
-  AudioSource,
-  LocalAudioTrack,
-  TrackPublishOptions,
-  TrackSource,
-} from '@livekit/rtc-node';
+import type { AudioSource, LocalAudioTrack } from '@livekit/rtc-node';
+import { newAudioFrame, rtc } from '../../audio/rtc.js';
 import { withDeadline } from '../../utils/deadline.js';
 import type { RoomAudioOutputOptions } from './output.js';
 import type { RoomLocalParticipant, RoomLocalPublication, RoomSurface } from './surface.js';
@@ -55,6 +50,7 @@ export async function publishAgentTrack(
   // ticks, the source holds more than the model thinks, and a full native
   // queue would refuse or drop audio. (Take-backs may then repeat a few ms
   // around a fade, never lose any.)
+  const { AudioSource, LocalAudioTrack, TrackPublishOptions, TrackSource } = rtc();
   const source = new AudioSource(options.sampleRate ?? 24_000, 1, queueSizeMs * 2);
   const track = LocalAudioTrack.createAudioTrack(trackName, source);
   const publishing = participant.publishTrack(
@@ -74,7 +70,7 @@ export async function publishAgentTrack(
     const silence = Math.round((PRIME_MS * source.sampleRate) / 1000);
     const primedAt = performance.now();
     await withDeadline(
-      source.captureFrame(new AudioFrame(new Int16Array(silence), source.sampleRate, 1, silence)),
+      source.captureFrame(newAudioFrame(new Int16Array(silence), source.sampleRate, 1, silence)),
       timeoutMs,
       `the agent's audio source did not take a first frame within ${timeoutMs} ms`,
     );

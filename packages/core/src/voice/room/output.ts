@@ -1,5 +1,6 @@
-import { AudioFrame } from '@livekit/rtc-node';
+import type { AudioFrame } from '@livekit/rtc-node';
 import { AudioConverter } from '../../audio/converter.js';
+import { newAudioFrame } from '../../audio/rtc.js';
 import { log } from '../../log.js';
 import { withDeadline } from '../../utils/deadline.js';
 import { type Listener, TypedEventEmitter } from '../../utils/emitter.js';
@@ -512,7 +513,7 @@ export class RoomAudioOutput implements AudioOutput {
     if (this.#levels.listening) this.#levels.handed(startAt, out);
     this.#handed += segmentPart.length;
     this.#tailHanded += tailCount;
-    return new AudioFrame(out, this.sampleRate, 1, out.length);
+    return newAudioFrame(out, this.sampleRate, 1, out.length);
   }
 
   /** Applies the volume (ramped, no zipper noise) and a resume's fade-in to one sample. */

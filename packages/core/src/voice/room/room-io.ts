@@ -1,5 +1,6 @@
 // CONTRACT for issue 12 (agreed before implementation; owner: room-in).
-import { DisconnectReason, ParticipantKind } from '@livekit/rtc-node';
+import type { DisconnectReason, ParticipantKind } from '@livekit/rtc-node';
+import { rtc } from '../../audio/rtc.js';
 import { log } from '../../log.js';
 import { withDeadline } from '../../utils/deadline.js';
 import { TypedEventEmitter } from '../../utils/emitter.js';
@@ -39,7 +40,13 @@ const PUBLISHER_CLOSE_MS = 1500;
  * connector/bridge kinds carry a person's audio, so they are linked; a fixed
  * identity links anyone.
  */
-const NOT_USERS = new Set<ParticipantKind>([ParticipantKind.AGENT, ParticipantKind.EGRESS]);
+let notUsers: ReadonlySet<ParticipantKind> | undefined;
+// Built on first use, not at import: the enum lives in rtc-node, which loads lazily.
+const notUserKinds = (): ReadonlySet<ParticipantKind> => {
+  const { ParticipantKind } = rtc();
+  notUsers ??= new Set([ParticipantKind.AGENT, ParticipantKind.EGRESS]);
+  return notUsers;
+};
 
 /**
  * The VoiceIO of a LiveKit room: the linked participant's microphone in, the
@@ -202,7 +209,7 @@ export class RoomIO extends TypedEventEmitter<ParticipantLinkEvents> implements 
   #accepts(participant: RoomRemoteParticipant): boolean {
     if (this.#wanted !== undefined) return participant.identity === this.#wanted;
     if (participant.identity === this.#room.localParticipant?.identity) return false;
-    return !NOT_USERS.has(participant.kind);
+    return !notUserKinds().has(participant.kind);
   }
 
   /** Links the wanted participant, or the first user, among those in the room. */
@@ -255,17 +262,22 @@ export class RoomIO extends TypedEventEmitter<ParticipantLinkEvents> implements 
  * (DUPLICATE_IDENTITY: the new connection is already in the room), or
  * unknown (undefined, UNKNOWN_REASON: also what a full reconnect reports).
  */
-const GONE_FOR_GOOD = new Set<DisconnectReason>([
-  DisconnectReason.CLIENT_INITIATED,
-  DisconnectReason.PARTICIPANT_REMOVED,
-  DisconnectReason.ROOM_DELETED,
-  DisconnectReason.ROOM_CLOSED,
-  DisconnectReason.USER_REJECTED,
-  DisconnectReason.USER_UNAVAILABLE,
-  DisconnectReason.SIP_TRUNK_FAILURE,
-]);
+let goneForGood: ReadonlySet<DisconnectReason> | undefined;
+const goneForGoodReasons = (): ReadonlySet<DisconnectReason> => {
+  const { DisconnectReason } = rtc();
+  goneForGood ??= new Set([
+    DisconnectReason.CLIENT_INITIATED,
+    DisconnectReason.PARTICIPANT_REMOVED,
+    DisconnectReason.ROOM_DELETED,
+    DisconnectReason.ROOM_CLOSED,
+    DisconnectReason.USER_REJECTED,
+    DisconnectReason.USER_UNAVAILABLE,
+    DisconnectReason.SIP_TRUNK_FAILURE,
+  ]);
+  return goneForGood;
+};
 
 /** Disconnect reasons after which a participant is not coming back (hung up, removed, room deleted). */
 export function leftForGood(reason: DisconnectReason | undefined): boolean {
-  return reason !== undefined && GONE_FOR_GOOD.has(reason);
+  return reason !== undefined && goneForGoodReasons().has(reason);
 }
