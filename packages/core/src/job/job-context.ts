@@ -1,11 +1,6 @@
 import type { Job } from '@livekit/protocol';
-import {
-  ParticipantKind,
-  type RemoteParticipant,
-  type RemoteTrackPublication,
-  type Room,
-  TrackKind,
-} from '@livekit/rtc-node';
+import type { RemoteParticipant, RemoteTrackPublication, Room, TrackKind } from '@livekit/rtc-node';
+import { rtc } from '../audio/rtc.js';
 import { redactUrl } from '../log.js';
 import { DeadlineError, errorMessage, withDeadline } from '../utils/deadline.js';
 import type { TypedEventEmitter } from '../utils/emitter.js';
@@ -114,6 +109,7 @@ export class JobContext {
     identity?: string,
     options: WaitForParticipantOptions = {},
   ): Promise<RemoteParticipant> {
+    const { ParticipantKind } = rtc();
     const matches = (participant: RemoteParticipant) =>
       identity === undefined
         ? participant.kind !== ParticipantKind.AGENT
@@ -208,6 +204,7 @@ export class JobContext {
     if (this.#init.ending.aborted) {
       throw new Error('cannot connect: the job is already shutting down');
     }
+    const { TrackKind } = rtc();
     // Registered before joining so no publication slips between the join and the handler.
     if (autoSubscribe === 'audio_only') this.#subscribeTo(TrackKind.KIND_AUDIO);
     if (autoSubscribe === 'video_only') this.#subscribeTo(TrackKind.KIND_VIDEO);

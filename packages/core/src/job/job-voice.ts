@@ -1,4 +1,4 @@
-import { DisconnectReason } from '@livekit/rtc-node';
+import { rtc } from '../audio/rtc.js';
 import { log } from '../log.js';
 import { errorMessage, withDeadline } from '../utils/deadline.js';
 import type { ParticipantLinkEvents, VoiceIO } from '../voice/io.js';
@@ -99,6 +99,7 @@ export class JobVoice {
       // participant already present, and then the job goes on with them.
       setImmediate(() => {
         if (io.linkedIdentity !== undefined || this.#closed) return;
+        const { DisconnectReason } = rtc();
         const how = DisconnectReason[event.disconnectReason ?? DisconnectReason.UNKNOWN_REASON];
         const why = `the participant "${event.identity}" left (${how})`;
         if (leftForGood(event.disconnectReason)) {
