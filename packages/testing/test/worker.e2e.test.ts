@@ -221,6 +221,32 @@ describe('worker against the stand-in LiveKit server', () => {
     expect(statusesSent(jobId)).not.toContain(JobStatus.JS_FAILED);
   });
 
+  it('a job that ends itself in its room is reported a success before it leaves: not "agent worker left the room"', async () => {
+    const { worker } = startWorker();
+    await server.waitForWorkers(1);
+    const jobId = await roomJob('leave-1');
+    await markers.entry(jobId);
+    // The server takes an agent leaving while its job runs for a failure; the status must come first.
+    const ended = await server.waitForJob(
+      (j) =>
+        j.id === jobId && (j.status === JobStatus.JS_SUCCESS || j.status === JobStatus.JS_FAILED),
+      { what: 'the end of the job' },
+    );
+    expect({ status: ended.status, error: ended.error }).toEqual({
+      status: JobStatus.JS_SUCCESS,
+      error: '',
+    });
+    expect(markers.has(`${jobId}.joined`)).toBe(true);
+    await server.waitUntil(() => markers.has(`${jobId}.shutdown`), {
+      what: 'its shutdown callback',
+    });
+    // Reported once: the process's exit after it does not repeat it.
+    await server.waitUntil(() => worker.activeJobs.length === 0, {
+      what: 'the job process to exit',
+    });
+    expect(statusesSent(jobId)).toEqual([JobStatus.JS_RUNNING, JobStatus.JS_SUCCESS]);
+  });
+
   it('reports failed jobs (throw, exit, SIGKILL, hung) and frees their slots', async () => {
     startWorker({ jobPingIntervalMs: 200, jobPingTimeoutMs: scaledMs(3000) });
     await server.waitForWorkers(1);

@@ -7,8 +7,10 @@
  * Lifecycle, parent's view:
  *
  *     fork → initialize ─→ initialized | initialize_failed
- *          → start_job ──→ job_started → (ping ⇄ pong, log)* → job_done → exit
- *          → shutdown ───→ job_done → exit          (or killed past the deadline)
+ *          → start_job ──→ job_started → (ping ⇄ pong, log)* → [job_ending ⇄ job_ending_reported]
+ *                          → job_done → exit
+ *          → shutdown ───→ [job_ending ⇄ job_ending_reported] → job_done → exit
+ *                                                      (or killed past the deadline)
  */
 import type { AcceptArguments } from './job-info.js';
 
@@ -46,8 +48,18 @@ export interface ShutdownRequest {
   reason: string;
 }
 
+/** The parent has told the server how the job ended (answer to `job_ending`): the child may leave the room. */
+export interface JobEndingReported {
+  type: 'job_ending_reported';
+}
+
 /** Sent by the parent. */
-export type ParentMessage = InitializeRequest | StartJobRequest | PingRequest | ShutdownRequest;
+export type ParentMessage =
+  | InitializeRequest
+  | StartJobRequest
+  | PingRequest
+  | ShutdownRequest
+  | JobEndingReported;
 
 /** Sent by the child. */
 export type ChildMessage =
@@ -57,6 +69,13 @@ export type ChildMessage =
   | { type: 'initialize_failed'; error: string; stack?: string }
   /** The child has the job and is starting `entry`. */
   | { type: 'job_started' }
+  /**
+   * The job's outcome is decided and it is about to leave the room. The
+   * server takes an agent leaving a room while its job still runs for a
+   * failure ("agent worker left the room"), so the parent reports the
+   * outcome first and answers `job_ending_reported`.
+   */
+  | { type: 'job_ending'; reason: string; error?: string }
   /**
    * The job is over and torn down (shutdown callbacks run, room left); the
    * child exits next. `error` is set when the job failed.
@@ -71,11 +90,18 @@ export type ChildMessage =
   /** One pino log line (JSON) for the parent to write through its own logger. */
   | { type: 'log'; line: string };
 
-const PARENT_TYPES = new Set<string>(['initialize', 'start_job', 'ping', 'shutdown']);
+const PARENT_TYPES = new Set<string>([
+  'initialize',
+  'start_job',
+  'ping',
+  'shutdown',
+  'job_ending_reported',
+]);
 const CHILD_TYPES = new Set<string>([
   'initialized',
   'initialize_failed',
   'job_started',
+  'job_ending',
   'job_done',
   'pong',
   'log',

@@ -28,6 +28,8 @@ const FLUSH_TIMEOUT_MS = 1000;
 const DISPOSE_TIMEOUT_MS = 2000;
 /** Before `initialize` says otherwise. */
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+/** How long the job waits for the worker to report its outcome before it leaves the room anyway. */
+const REPORT_TIMEOUT_MS = 3000;
 
 const channel = new ParentChannel();
 const proc = new JobProcess();
@@ -36,6 +38,8 @@ let shutdownTimeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS;
 let runner: JobRunner | undefined;
 let jobEnding = false;
 let exiting = false;
+/** Resolves the wait for `job_ending_reported`. */
+let reported: (() => void) | undefined;
 
 if (!process.send) {
   console.error('job-main.js is a job process: the worker forks it; it does not run on its own');
@@ -83,7 +87,12 @@ async function handle(message: ParentMessage): Promise<void> {
       }
       const info = fromStartJobRequest(message);
       // Whatever ends the job (ctx.shutdown, the room, a failing entry) comes through here.
-      runner = new JobRunner(info, proc, (reason) => void endJob(reason, undefined, true));
+      runner = new JobRunner(
+        info,
+        proc,
+        (reason) => void endJob(reason, undefined, true),
+        reportBeforeLeaving,
+      );
       channel.send({ type: 'job_started' });
       // After the acknowledgement: an entry that blocks the event loop from its
       // first line must not also block the message that says it started.
@@ -99,7 +108,24 @@ async function handle(message: ParentMessage): Promise<void> {
       if (runner) await endJob(message.reason, undefined, false);
       else await exit(0);
       return;
+    case 'job_ending_reported':
+      reported?.();
+      return;
   }
+}
+
+/**
+ * Has the worker tell the server how the job ended while the job is still in
+ * its room: the server counts an agent that leaves a room with its job still
+ * running as a failure, whatever the worker says afterwards. Bounded: a slow
+ * or gone worker only means the old order.
+ */
+async function reportBeforeLeaving(end: { reason: string; error?: string }): Promise<void> {
+  const answered = new Promise<void>((resolve) => {
+    reported = resolve;
+  });
+  if (!channel.send({ type: 'job_ending', ...end })) return;
+  await withDeadline(answered, REPORT_TIMEOUT_MS, 'the worker reporting the job outcome');
 }
 
 /** The job travels as protobuf bytes (see toStartJobRequest). */

@@ -24,11 +24,22 @@ export class JobRunner {
   readonly #ending = new AbortController();
   readonly #shutdownCallbacks: ShutdownCallback[] = [];
   readonly #onEnding: (reason: string) => void;
+  readonly #beforeLeaving: (end: JobEnd) => Promise<void>;
   #ended: Promise<JobEnd> | undefined;
 
-  /** `onEnding` runs once, as soon as the job starts ending, whatever ended it. */
-  constructor(info: RunningJobInfo, proc: JobProcess, onEnding: (reason: string) => void) {
+  /**
+   * `onEnding` runs once, as soon as the job starts ending, whatever ended it.
+   * `beforeLeaving` gets the outcome just before the job leaves the room (only
+   * if it is in one), and the room is left once it settles: see `job_ending`.
+   */
+  constructor(
+    info: RunningJobInfo,
+    proc: JobProcess,
+    onEnding: (reason: string) => void,
+    beforeLeaving: (end: JobEnd) => Promise<void> = async () => {},
+  ) {
     this.#onEnding = onEnding;
+    this.#beforeLeaving = beforeLeaving;
     this.ctx = new JobContext({
       info,
       proc,
@@ -89,13 +100,17 @@ export class JobRunner {
         logger.error({ err: callbackError }, 'a shutdown callback failed');
       }
     }
+    const end: JobEnd = error === undefined ? { reason } : { reason, error: errorMessage(error) };
     if (this.#room.isConnected) {
+      await this.#beforeLeaving(end).catch((reportError: unknown) => {
+        logger.warn({ err: reportError }, 'the job outcome could not be reported before leaving');
+      });
       try {
         await this.#room.disconnect();
       } catch (disconnectError) {
         logger.warn({ err: disconnectError }, 'leaving the room failed');
       }
     }
-    return error === undefined ? { reason } : { reason, error: errorMessage(error) };
+    return end;
   }
 }

@@ -22,6 +22,12 @@ export { DEFAULT_PROC_POOL_OPTIONS, type ProcPoolOptions } from './proc-pool-opt
 export interface ProcPoolEvents {
   /** The child acknowledged the job; its entry is starting. */
   job_started: { jobId: string };
+  /**
+   * The job decided how it ended and is about to leave its room; its process
+   * still runs (the slot is not free). At most once per `job_started`, before
+   * `job_exited`, which then carries the same outcome unless the teardown failed.
+   */
+  job_ending: { jobId: string; status: 'success' | 'failed'; error?: string };
   /** The job's process has exited and been reaped: its slot is free. Once per `job_started`. */
   job_exited: { jobId: string; status: 'success' | 'failed'; error?: string };
   /** A process has initialized and waits, idle, for a job. */
@@ -184,6 +190,13 @@ export class ProcPool extends TypedEventEmitter<ProcPoolEvents> {
     };
     try {
       slot.proc = this.#takeSpare() ?? (await this.#spawnForJob(jobId, slot.cancel.signal));
+      slot.proc.onJobEnding = ({ error }) => {
+        if (!slot.started) return;
+        this.emit(
+          'job_ending',
+          error === undefined ? { jobId, status: 'success' } : { jobId, status: 'failed', error },
+        );
+      };
       const started = this.#startIn(slot.proc, info);
       if (!ready) refill();
       await started;

@@ -70,6 +70,11 @@ export class SupervisedProcess {
   readonly initialized: Promise<void>;
   /** Resolves once the child has exited and been reaped. Never rejects. */
   readonly exited: Promise<ProcessExit>;
+  /**
+   * Called when the child's job has decided its outcome and is about to leave
+   * its room (see `job_ending` in ipc.ts); the child waits for it to return.
+   */
+  onJobEnding: ((end: { reason: string; error?: string }) => void) | undefined;
 
   readonly #options: SupervisedProcessOptions;
   readonly #child: ChildProcess;
@@ -283,6 +288,15 @@ export class SupervisedProcess {
       }
       case 'job_started':
         this.#jobStarted?.resolve();
+        return;
+      case 'job_ending':
+        // Reported before the answer goes back: the child leaves its room once it has it.
+        this.onJobEnding?.(
+          message.error === undefined
+            ? { reason: message.reason }
+            : { reason: message.reason, error: message.error },
+        );
+        this.#send({ type: 'job_ending_reported' });
         return;
       case 'job_done':
         this.#jobEnd = { reason: message.reason, error: message.error };

@@ -39,14 +39,22 @@ export interface JobOffersOptions {
 export class JobOffers {
   readonly #o: JobOffersOptions;
   readonly #offers = new Map<string, Offer>();
+  /** Jobs whose final status went out at `job_ending` (until their `job_exited`). */
+  readonly #endReported = new Set<string>();
   #closed = false;
 
   constructor(options: JobOffersOptions) {
     this.#o = options;
     const { pool } = options;
     pool.on('job_started', ({ jobId }) => this.#reportJob(jobId, 'running'));
+    // Said before the job leaves its room: see `job_ending` in job/ipc.ts. The server
+    // forgets a job once it has its final status, so the exit is not reported again.
+    pool.on('job_ending', ({ jobId, status, error }) => {
+      this.#endReported.add(jobId);
+      this.#reportJob(jobId, status, error);
+    });
     pool.on('job_exited', ({ jobId, status, error }) => {
-      this.#reportJob(jobId, status === 'success' ? 'success' : 'failed', error);
+      if (!this.#endReported.delete(jobId)) this.#reportJob(jobId, status, error);
       this.#o.status.refresh();
     });
   }
