@@ -7,7 +7,7 @@
  * Lifecycle, parent's view:
  *
  *     fork → initialize ─→ initialized | initialize_failed
- *          → start_job ──→ job_started → (ping ⇄ pong, log)* → job_done → exit
+ *          → start_job ──→ job_started → entry_started → (ping ⇄ pong, log)* → job_done → exit
  *          → shutdown ───→ job_done → exit          (or killed past the deadline)
  */
 import type { AcceptArguments } from './job-info.js';
@@ -58,6 +58,11 @@ export type ChildMessage =
   /** The child has the job and is starting `entry`. */
   | { type: 'job_started' }
   /**
+   * `entry` has been called and has run to its first `await` (or returned):
+   * the pool forks this process's replacement now, not while the job starts.
+   */
+  | { type: 'entry_started' }
+  /**
    * The job is over and torn down (shutdown callbacks run, room left); the
    * child exits next. `error` is set when the job failed.
    */
@@ -76,6 +81,7 @@ const CHILD_TYPES = new Set<string>([
   'initialized',
   'initialize_failed',
   'job_started',
+  'entry_started',
   'job_done',
   'pong',
   'log',

@@ -6,22 +6,15 @@
  */
 import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Job } from '@livekit/protocol';
 import { dispose } from '@livekit/rtc-node';
 import { initializeLogger, log } from '../log.js';
 import { errorMessage, withDeadline } from '../utils/deadline.js';
 import { type Agent, isAgent, JobProcess } from './agent.js';
-import {
-  type InitializeRequest,
-  isParentMessage,
-  type ParentMessage,
-  type StartJobRequest,
-} from './ipc.js';
-import type { RunningJobInfo } from './job-info.js';
-import { JobRunner } from './job-runner.js';
+import { type InitializeRequest, isParentMessage, type ParentMessage } from './ipc.js';
+import { fromStartJobRequest, JobRunner } from './job-runner.js';
 import { IpcLogDestination } from './log-forwarding.js';
 import { ParentChannel } from './parent-channel.js';
-import { warmUpJobDecoding } from './warm-up.js';
+import { warmUpJobStart } from './warm-up.js';
 
 /** Time for the last messages to leave, and for rtc-node to release its native side. */
 const FLUSH_TIMEOUT_MS = 1000;
@@ -88,7 +81,12 @@ async function handle(message: ParentMessage): Promise<void> {
       // After the acknowledgement: an entry that blocks the event loop from its
       // first line must not also block the message that says it started.
       const started = runner;
-      setImmediate(() => started.run(agent!));
+      setImmediate(() => {
+        started.run(agent!);
+        // The worker forks this process's replacement on this word: a fork and a new
+        // process's imports would take the CPU this job's start needs.
+        channel.send({ type: 'entry_started' });
+      });
       return;
     }
     case 'ping':
@@ -100,17 +98,6 @@ async function handle(message: ParentMessage): Promise<void> {
       else await exit(0);
       return;
   }
-}
-
-/** The job travels as protobuf bytes (see toStartJobRequest). */
-function fromStartJobRequest(message: StartJobRequest): RunningJobInfo {
-  return {
-    job: Job.fromBinary(message.job),
-    url: message.url,
-    token: message.token,
-    acceptArguments: message.acceptArguments,
-    workerId: message.workerId,
-  };
 }
 
 async function initialize(message: InitializeRequest): Promise<void> {
@@ -125,7 +112,7 @@ async function initialize(message: InitializeRequest): Promise<void> {
     agent = await loadAgent(message.agentFile);
     await agent.prewarm?.(proc);
     // While idle, not when the job arrives: see warm-up.ts.
-    warmUpJobDecoding();
+    warmUpJobStart();
   } catch (error) {
     // The worker logs it, once for a run of identical failures, not once per retry.
     log().debug({ err: error }, 'job process failed to initialize');

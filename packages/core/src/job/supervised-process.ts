@@ -70,11 +70,18 @@ export class SupervisedProcess {
   readonly initialized: Promise<void>;
   /** Resolves once the child has exited and been reaped. Never rejects. */
   readonly exited: Promise<ProcessExit>;
+  /**
+   * Resolves once the job's entry has been called and has run to its first
+   * `await`. Never rejects: a process that ends first leaves it pending
+   * (race it with `exited`).
+   */
+  readonly entryStarted: Promise<void>;
 
   readonly #options: SupervisedProcessOptions;
   readonly #child: ChildProcess;
   readonly #initialized = new Future<void>();
   readonly #exited = new Future<ProcessExit>();
+  readonly #entryStarted = new Future<void>();
   #logger: Logger;
   /** `#logger` for the child's own lines; made on the first one, again once a job is bound. */
   #lineLogger: Logger | undefined;
@@ -94,6 +101,7 @@ export class SupervisedProcess {
     this.#options = options;
     this.initialized = this.#initialized.promise;
     this.exited = this.#exited.promise;
+    this.entryStarted = this.#entryStarted.promise;
     this.#child = fork(options.jobMainPath, [], {
       // Its own process group: whatever the job starts (ffmpeg, a model server)
       // can be killed with it, by group, however the job ends.
@@ -283,6 +291,9 @@ export class SupervisedProcess {
       }
       case 'job_started':
         this.#jobStarted?.resolve();
+        return;
+      case 'entry_started':
+        this.#entryStarted.resolve();
         return;
       case 'job_done':
         this.#jobEnd = { reason: message.reason, error: message.error };
