@@ -77,16 +77,14 @@ async function handle(message: ParentMessage): Promise<void> {
       const info = fromStartJobRequest(message);
       // Whatever ends the job (ctx.shutdown, the room, a failing entry) comes through here.
       runner = new JobRunner(info, proc, (reason) => void endJob(reason, undefined, true));
+      // Written to the pipe before the entry runs (a send to an idle channel is
+      // a synchronous write), so an entry that blocks the event loop from its
+      // first line still lets the worker hear that the job started.
       channel.send({ type: 'job_started' });
-      // After the acknowledgement: an entry that blocks the event loop from its
-      // first line must not also block the message that says it started.
-      const started = runner;
-      setImmediate(() => {
-        started.run(agent!);
-        // The worker forks this process's replacement on this word: a fork and a new
-        // process's imports would take the CPU this job's start needs.
-        channel.send({ type: 'entry_started' });
-      });
+      runner.run(agent);
+      // The worker forks this process's replacement on this word: a fork and a
+      // new process's imports would take the CPU this job's start needs.
+      channel.send({ type: 'entry_started' });
       return;
     }
     case 'ping':

@@ -7,10 +7,10 @@ import type { StartJobRequest } from './ipc.js';
 import { JobContext, type ShutdownCallback } from './job-context.js';
 import type { RunningJobInfo } from './job-info.js';
 
-/** The job process's side of `toStartJobRequest`: the job travels as protobuf bytes. */
+/** The job process's side of `toStartJobRequest`: the clone of the job becomes a `Job` again. */
 export function fromStartJobRequest(message: StartJobRequest): RunningJobInfo {
   return {
-    job: Job.fromBinary(message.job),
+    job: new Job(message.job),
     url: message.url,
     token: message.token,
     acceptArguments: message.acceptArguments,
