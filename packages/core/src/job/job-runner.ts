@@ -69,19 +69,19 @@ export class JobRunner {
       entry = Promise.reject(error);
     }
     Promise.resolve(entry).then(
-        () => {
-          if (!this.#room.isConnected && !this.#ending.signal.aborted) {
-            logger.warn(
-              'the entry returned without connecting to the room; ' +
-                'the job keeps running until ctx.shutdown() is called or the worker ends it',
-            );
-          }
-        },
-        (error: unknown) => {
-          logger.error({ err: error }, 'the job entry failed');
-          void this.end('the job entry failed', error);
-        },
-      );
+      () => {
+        if (!this.#room.isConnected && !this.#ending.signal.aborted) {
+          logger.warn(
+            'the entry returned without connecting to the room; ' +
+              'the job keeps running until ctx.shutdown() is called or the worker ends it',
+          );
+        }
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'the job entry failed');
+        void this.end('the job entry failed', error);
+      },
+    );
   }
 
   /**
