@@ -77,7 +77,7 @@ if (process.send) {
       if (message?.type !== 'start_job') return childSend(message, ...rest);
       const at = now();
       const result = childSend(message, ...rest);
-      note({ dir: 'ipc', at, returned: now(), job: b64(message.job) });
+      note({ dir: 'ipc', at, returned: now(), jobId: message.job.id });
       return result;
     };
     return child;

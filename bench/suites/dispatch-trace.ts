@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Job, ServerMessage, WorkerMessage } from '@livekit/protocol';
+import { ServerMessage, WorkerMessage } from '@livekit/protocol';
 
 /** What a job process noted (agents/dispatch-trace.mjs, then the latency agent's entry). */
 export interface Trace {
@@ -31,7 +31,7 @@ interface WorkerNotes {
 
 type Note =
   | { dir: 'in' | 'out'; at: number; frame: string }
-  | { dir: 'ipc'; at: number; returned: number; job: string };
+  | { dir: 'ipc'; at: number; returned: number; jobId: string };
 
 export function readTraces(markers: string): Map<string, WorkerNotes> {
   const byJob = new Map<string, WorkerNotes>();
@@ -42,7 +42,7 @@ export function readTraces(markers: string): Map<string, WorkerNotes> {
     if (!line) continue;
     const note = JSON.parse(line) as Note;
     if (note.dir === 'ipc') {
-      const notes = notesOf(Job.fromBinary(Buffer.from(note.job, 'base64')).id);
+      const notes = notesOf(note.jobId);
       notes.startJobSent = note.at;
       notes.startJobReturned = note.returned;
       continue;

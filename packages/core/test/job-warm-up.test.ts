@@ -1,6 +1,6 @@
 import { Job, JobType, ParticipantInfo, Room, TrackInfo } from '@livekit/protocol';
 import { describe, expect, it } from 'vitest';
-import { warmUpJobDecoding } from '../src/job/warm-up.js';
+import { warmUpJobDecoding, warmUpJobStart } from '../src/job/warm-up.js';
 
 describe('warmUpJobDecoding', () => {
   it('prepares every message type a job carries, nested ones included', () => {
@@ -22,5 +22,11 @@ describe('warmUpJobDecoding', () => {
       agentName: 'agent',
     });
     expect(Job.fromBinary(job.toBinary()).equals(job)).toBe(true);
+  });
+});
+
+describe('warmUpJobStart', () => {
+  it('builds a job start (decode, room, context) without connecting or throwing', () => {
+    expect(() => warmUpJobStart()).not.toThrow();
   });
 });

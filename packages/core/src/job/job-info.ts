@@ -22,13 +22,14 @@ export interface RunningJobInfo {
 }
 
 /**
- * The job travels as protobuf bytes: a class instance would lose its methods
- * (and its type) in the structured clone that IPC does.
+ * The job travels as the structured clone of its fields: the IPC channel
+ * clones the instance as a plain object (nested messages too), and the job
+ * process restores the class with `new Job(...)`.
  */
 export function toStartJobRequest(info: RunningJobInfo): StartJobRequest {
   return {
     type: 'start_job',
-    job: info.job.toBinary(),
+    job: info.job,
     url: info.url,
     token: info.token,
     acceptArguments: info.acceptArguments,

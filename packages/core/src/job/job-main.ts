@@ -6,22 +6,15 @@
  */
 import { extname } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Job } from '@livekit/protocol';
 import { dispose } from '@livekit/rtc-node';
 import { initializeLogger, log } from '../log.js';
 import { errorMessage, withDeadline } from '../utils/deadline.js';
 import { type Agent, isAgent, JobProcess } from './agent.js';
-import {
-  type InitializeRequest,
-  isParentMessage,
-  type ParentMessage,
-  type StartJobRequest,
-} from './ipc.js';
-import type { RunningJobInfo } from './job-info.js';
-import { JobRunner } from './job-runner.js';
+import { type InitializeRequest, isParentMessage, type ParentMessage } from './ipc.js';
+import { fromStartJobRequest, JobRunner } from './job-runner.js';
 import { IpcLogDestination } from './log-forwarding.js';
 import { ParentChannel } from './parent-channel.js';
-import { warmUpJobDecoding } from './warm-up.js';
+import { warmUpJobStart } from './warm-up.js';
 
 /** Time for the last messages to leave, and for rtc-node to release its native side. */
 const FLUSH_TIMEOUT_MS = 1000;
@@ -93,11 +86,14 @@ async function handle(message: ParentMessage): Promise<void> {
         (reason) => void endJob(reason, undefined, true),
         reportBeforeLeaving,
       );
+      // Written to the pipe before the entry runs (a send to an idle channel is
+      // a synchronous write), so an entry that blocks the event loop from its
+      // first line still lets the worker hear that the job started.
       channel.send({ type: 'job_started' });
-      // After the acknowledgement: an entry that blocks the event loop from its
-      // first line must not also block the message that says it started.
-      const started = runner;
-      setImmediate(() => started.run(agent!));
+      runner.run(agent);
+      // The worker forks this process's replacement on this word: a fork and a
+      // new process's imports would take the CPU this job's start needs.
+      channel.send({ type: 'entry_started' });
       return;
     }
     case 'ping':
@@ -128,17 +124,6 @@ async function reportBeforeLeaving(end: { reason: string; error?: string }): Pro
   await withDeadline(answered, REPORT_TIMEOUT_MS, 'the worker reporting the job outcome');
 }
 
-/** The job travels as protobuf bytes (see toStartJobRequest). */
-function fromStartJobRequest(message: StartJobRequest): RunningJobInfo {
-  return {
-    job: Job.fromBinary(message.job),
-    url: message.url,
-    token: message.token,
-    acceptArguments: message.acceptArguments,
-    workerId: message.workerId,
-  };
-}
-
 async function initialize(message: InitializeRequest): Promise<void> {
   shutdownTimeoutMs = message.shutdownTimeoutMs;
   // Before importing the agent file, so its top-level `log()` calls are forwarded too.
@@ -151,7 +136,7 @@ async function initialize(message: InitializeRequest): Promise<void> {
     agent = await loadAgent(message.agentFile);
     await agent.prewarm?.(proc);
     // While idle, not when the job arrives: see warm-up.ts.
-    warmUpJobDecoding();
+    warmUpJobStart();
   } catch (error) {
     // The worker logs it, once for a run of identical failures, not once per retry.
     log().debug({ err: error }, 'job process failed to initialize');

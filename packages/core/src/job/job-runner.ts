@@ -1,9 +1,22 @@
+import { Job } from '@livekit/protocol';
 import { DisconnectReason, Room } from '@livekit/rtc-node';
 import { log } from '../log.js';
 import { errorMessage } from '../utils/deadline.js';
 import type { Agent, JobProcess } from './agent.js';
+import type { StartJobRequest } from './ipc.js';
 import { JobContext, type ShutdownCallback } from './job-context.js';
 import type { RunningJobInfo } from './job-info.js';
+
+/** The job process's side of `toStartJobRequest`: the clone of the job becomes a `Job` again. */
+export function fromStartJobRequest(message: StartJobRequest): RunningJobInfo {
+  return {
+    job: new Job(message.job),
+    url: message.url,
+    token: message.token,
+    acceptArguments: message.acceptArguments,
+    workerId: message.workerId,
+  };
+}
 
 /** How a job ended: `error` is set when it failed. */
 export interface JobEnd {
@@ -53,25 +66,33 @@ export class JobRunner {
     });
   }
 
-  /** Calls the entry. Its failure ends the job as failed. */
+  /**
+   * Calls the entry, which runs to its first `await` before this returns (the
+   * process reports the entry started then). Its failure, thrown or
+   * rejected, ends the job as failed.
+   */
   run(agent: Agent): void {
     const logger = log();
-    Promise.resolve()
-      .then(() => agent.entry(this.ctx))
-      .then(
-        () => {
-          if (!this.#room.isConnected && !this.#ending.signal.aborted) {
-            logger.warn(
-              'the entry returned without connecting to the room; ' +
-                'the job keeps running until ctx.shutdown() is called or the worker ends it',
-            );
-          }
-        },
-        (error: unknown) => {
-          logger.error({ err: error }, 'the job entry failed');
-          void this.end('the job entry failed', error);
-        },
-      );
+    let entry: unknown;
+    try {
+      entry = agent.entry(this.ctx);
+    } catch (error) {
+      entry = Promise.reject(error);
+    }
+    Promise.resolve(entry).then(
+      () => {
+        if (!this.#room.isConnected && !this.#ending.signal.aborted) {
+          logger.warn(
+            'the entry returned without connecting to the room; ' +
+              'the job keeps running until ctx.shutdown() is called or the worker ends it',
+          );
+        }
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'the job entry failed');
+        void this.end('the job entry failed', error);
+      },
+    );
   }
 
   /**

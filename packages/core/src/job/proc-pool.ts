@@ -60,6 +60,12 @@ const INIT_BACKOFF = {
 };
 
 /**
+ * Past this, a ready process's replacement is forked even though its job's
+ * entry has not reported starting (it blocks its event loop, say).
+ */
+const ENTRY_START_REFILL_MS = 2_000;
+
+/**
  * One child process per job, taken from a warm pool of processes that have
  * already imported the agent file and run `prewarm`. A process runs one job
  * and exits; the pool keeps `numIdleProcesses` ready by starting new ones, at
@@ -176,11 +182,12 @@ export class ProcPool extends TypedEventEmitter<ProcPoolEvents> {
     }
     const slot: JobSlot = { info, started: false, cancel: new AbortController() };
     this.#jobs.set(jobId, slot);
-    // A ready process acknowledges its job within milliseconds: its replacement
-    // is forked after that, because the fork (several milliseconds of this
-    // thread) and the new process's imports take the CPU the job's start needs
-    // (bench/suites/dispatch.ts). A process still initializing may take
-    // seconds, so it is replaced at once, once its start message is on its way.
+    // A ready process's replacement is forked once the job's entry has started
+    // (or the process has ended, or ENTRY_START_REFILL_MS has passed): the fork
+    // (several milliseconds of this thread) and the new process's imports would
+    // take the CPU the job's start needs (bench/suites/dispatch.ts). A process
+    // still initializing may take seconds, so it is replaced at once, once its
+    // start message is on its way.
     const ready = this.#idle.length > 0;
     let refilled = false;
     const refill = () => {
@@ -189,18 +196,19 @@ export class ProcPool extends TypedEventEmitter<ProcPoolEvents> {
       setImmediate(() => this.#refill());
     };
     try {
-      slot.proc = this.#takeSpare() ?? (await this.#spawnForJob(jobId, slot.cancel.signal));
-      slot.proc.onJobEnding = ({ error }) => {
+      const proc = this.#takeSpare() ?? (await this.#spawnForJob(jobId, slot.cancel.signal));
+      slot.proc = proc;
+      proc.onJobEnding = ({ error }) => {
         if (!slot.started) return;
         this.emit(
           'job_ending',
           error === undefined ? { jobId, status: 'success' } : { jobId, status: 'failed', error },
         );
       };
-      const started = this.#startIn(slot.proc, info);
-      if (!ready) refill();
+      const started = this.#startIn(proc, info);
+      if (ready) this.#refillOnEntryStart(proc, refill);
+      else refill();
       await started;
-      refill();
     } catch (error) {
       refill();
       if (this.#jobs.get(jobId) === slot) this.#jobs.delete(jobId);
@@ -271,6 +279,19 @@ export class ProcPool extends TypedEventEmitter<ProcPoolEvents> {
     await Promise.all([...this.#processes].map((proc) => proc.shutdown(reason)));
     await this.#reaper?.close();
     if (this.#exitHooked) process.off('exit', this.#killAllOnExit);
+  }
+
+  /**
+   * Calls `refill` once `proc`'s entry has started or the process has ended,
+   * and at the latest ENTRY_START_REFILL_MS after now: an entry that blocks
+   * its event loop from its first line must not leave the pool a process short.
+   */
+  #refillOnEntryStart(proc: SupervisedProcess, refill: () => void): void {
+    const timer = setTimeout(refill, ENTRY_START_REFILL_MS);
+    void Promise.race([proc.entryStarted, proc.exited]).then(() => {
+      clearTimeout(timer);
+      refill();
+    });
   }
 
   /** Waits for `proc` to initialize, then hands it the job; failures become typed launch errors. */

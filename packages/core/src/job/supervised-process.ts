@@ -71,6 +71,12 @@ export class SupervisedProcess {
   /** Resolves once the child has exited and been reaped. Never rejects. */
   readonly exited: Promise<ProcessExit>;
   /**
+   * Resolves once the job's entry has been called and has run to its first
+   * `await`. Never rejects: a process that ends first leaves it pending
+   * (race it with `exited`).
+   */
+  readonly entryStarted: Promise<void>;
+  /**
    * Called when the child's job has decided its outcome and is about to leave
    * its room (see `job_ending` in ipc.ts); the child waits for it to return.
    */
@@ -80,6 +86,7 @@ export class SupervisedProcess {
   readonly #child: ChildProcess;
   readonly #initialized = new Future<void>();
   readonly #exited = new Future<ProcessExit>();
+  readonly #entryStarted = new Future<void>();
   #logger: Logger;
   /** `#logger` for the child's own lines; made on the first one, again once a job is bound. */
   #lineLogger: Logger | undefined;
@@ -99,6 +106,7 @@ export class SupervisedProcess {
     this.#options = options;
     this.initialized = this.#initialized.promise;
     this.exited = this.#exited.promise;
+    this.entryStarted = this.#entryStarted.promise;
     this.#child = fork(options.jobMainPath, [], {
       // Its own process group: whatever the job starts (ffmpeg, a model server)
       // can be killed with it, by group, however the job ends.
@@ -288,6 +296,9 @@ export class SupervisedProcess {
       }
       case 'job_started':
         this.#jobStarted?.resolve();
+        return;
+      case 'entry_started':
+        this.#entryStarted.resolve();
         return;
       case 'job_ending':
         // Reported before the answer goes back: the child leaves its room once it has it.
