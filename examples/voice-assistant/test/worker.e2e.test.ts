@@ -183,7 +183,10 @@ it(
         { timeoutMs: WAIT_MS },
       );
       expect(ended.agent?.identity).toBe(agent);
-      expect({ status: ended.status, error: ended.error }).toEqual({
+      expect(
+        { status: ended.status, error: ended.error },
+        `the job's end on the server; the worker's log:\n${output.slice(-6000)}`,
+      ).toEqual({
         status: JS_SUCCESS,
         error: '',
       });
