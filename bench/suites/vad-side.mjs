@@ -3,12 +3,13 @@
 // brings its own rtc-node (the peer's is 0.13), which is why the two never share a process.
 // Plain JavaScript, so that it runs the same under plain node for both.
 //
-//   node suites/vad-side.mjs <ours|peer> <flat|live> <fixture> <seconds>
+//   [SILERO_DIST=<path>/dist/index.js] node suites/vad-side.mjs <ours|peer> <flat|live> <fixture> <seconds>
 //
 // flat: `seconds` of the fixture (mixed down to mono, 10 ms frames) pushed as fast as the
 // stream takes them; live: a 10 ms frame every 10 ms of wall time. Prints one JSON line:
 // CPU milliseconds (user + system, all threads) and wall milliseconds of the measured part.
 import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 
 const [side, mode, fixture, secondsArg] = process.argv.slice(2);
 const seconds = Number(secondsArg);
@@ -33,7 +34,13 @@ const { VAD, AudioFrame, isInference } =
         const core = await import('@agents/core');
         core.initializeLogger({ pretty: false, level: 'error' });
         const rtc = await import('@livekit/rtc-node');
-        const silero = await import('@agents/plugin-silero');
+        // SILERO_DIST: another build of our plugin (its dist/index.js), for an A/B of two
+        // versions on the same core and the same audio.
+        const silero = await import(
+          process.env.SILERO_DIST
+            ? pathToFileURL(process.env.SILERO_DIST).href
+            : '@agents/plugin-silero'
+        );
         return {
           VAD: silero.VAD,
           AudioFrame: rtc.AudioFrame,

@@ -46,13 +46,13 @@ interface Request {
 }
 
 /**
- * Measured on the shared 2 vCPU VM (onnxruntime-node 1.30, one intra-op thread): a call costs
- * about 0.18 ms of CPU for one window, 0.055 ms per window for 16, 0.044 for 32, and no less
- * beyond (0.05-0.06 for 64 to 256). Most of a one-window call is onnxruntime's fixed cost per
- * call, which a batch pays once. Capping a call at 32 windows keeps each block of the event
- * loop short (a few ms) without giving up the saving.
+ * Measured on the shared 2 vCPU VM (onnxruntime-node 1.30, one intra-op thread), CPU per
+ * window of one call: about 130 us for one window, 42 for 16, 40 for 32 and 64, 37 for 128
+ * and 256. Most of a one-window call is onnxruntime's fixed cost per call, which a batch pays
+ * once. 128 rows is a call of about 5 ms: a few hundred streams then take two or three calls
+ * per 32 ms window, each a turn of its own, instead of seven at 32 rows.
  */
-const DEFAULT_MAX_BATCH = 32;
+const DEFAULT_MAX_BATCH = 128;
 /**
  * Each stream has at most one window in flight (it waits for the result before the next), so
  * this is a bound on open streams per model, far above what a process can run in real time.
@@ -168,6 +168,8 @@ export class WindowBatcher {
   async #call(batch: Request[]): Promise<BatchResult> {
     const { windowLength, stateWidth, layers, run } = this.#options;
     const size = batch.length;
+    // A lone window's arrays already have the layout of a batch of one: no copies.
+    if (size === 1) return this.#checked(await run(batch[0]!.samples, batch[0]!.state, 1), 1);
     if (this.#samples.length < size * windowLength) {
       this.#samples = new Float32Array(size * windowLength);
       this.#states = new Float32Array(size * stateWidth * layers);
@@ -181,8 +183,12 @@ export class WindowBatcher {
         states.set(state.subarray(from, from + stateWidth), (layer * size + row) * stateWidth);
       }
     });
-    const result = await run(samples, states, size);
-    if (result.probabilities.length !== size || result.states.length !== states.length) {
+    return this.#checked(await run(samples, states, size), size);
+  }
+
+  #checked(result: BatchResult, size: number): BatchResult {
+    const stateValues = size * this.#options.stateWidth * this.#options.layers;
+    if (result.probabilities.length !== size || result.states.length !== stateValues) {
       throw new Error(
         `silero: the model gave ${result.probabilities.length} probabilities and ` +
           `${result.states.length} state values for ${size} windows; is it a Silero VAD v5 model?`,

@@ -187,6 +187,24 @@ describe('WindowBatcher', () => {
     );
   });
 
+  it('runs a lone window on its own arrays, without copying them into the batch buffers', async () => {
+    const seen: Float32Array[] = [];
+    const batcher = new WindowBatcher({
+      ...shape,
+      run: (samples, states, size) => {
+        seen.push(samples, states);
+        return echo(samples, states, size);
+      },
+    });
+    const window = Float32Array.of(7, 0, 0);
+    const state = Float32Array.of(1, 2, 3, 4);
+    const result = await within(batcher.infer(window, state), scaledMs(5_000), 'a lone window');
+    expect(seen[0]).toBe(window);
+    expect(seen[1]).toBe(state);
+    expect(result.probability).toBe(7);
+    expect([...state]).toEqual([2, 3, 4, 5]);
+  });
+
   it('refuses a window beyond maxPending, and every window once closed', async () => {
     const batcher = new WindowBatcher({ ...shape, maxPending: 2, run: echo });
     const window = () => batcher.infer(new Float32Array(3), new Float32Array(4));
