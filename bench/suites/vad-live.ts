@@ -1,7 +1,8 @@
-// N live streams in one process, as a room delivers them (48 kHz mono, a 10 ms frame per
-// stream every 10 ms), for an A/B of two builds of the plugin one run after the other:
+// N live streams in one process, as a room delivers them (48 kHz mono, or 16 kHz as
+// RoomAudioInput delivers by default; a 10 ms frame per stream every 10 ms), for an A/B
+// of two builds of the plugin one run after the other:
 //
-//   [SILERO_DIST=<path>/dist/index.js] pnpm exec tsx suites/vad-live.ts <streams> <seconds>
+//   [SILERO_DIST=<path>/dist/index.js] pnpm exec tsx suites/vad-live.ts <streams> <seconds> [48000|16000]
 //
 // Prints one JSON line: CPU (all threads) over wall time, and how late stream 0's events
 // were (push of a window's last frame to its INFERENCE_DONE), p50 and p99, with the load.
@@ -11,23 +12,26 @@ import { audio, initializeLogger, utils, type vad } from '@agents/core';
 import type { AudioFrame } from '@livekit/rtc-node';
 
 initializeLogger({ pretty: false, level: 'error' });
-const [streamsArg = '200', secondsArg = '10'] = process.argv.slice(2);
+const [streamsArg = '200', secondsArg = '10', rateArg = '48000'] = process.argv.slice(2);
+const rate = Number(rateArg);
+if (rate !== 48000 && rate !== 16000)
+  throw new Error(`rate must be 48000 or 16000, not ${rateArg}`);
+const fixture = rate === 48000 ? 'speech-48k-stereo.wav' : 'speech-16k-mono.wav';
+const frameSamples = rate / 100;
 const { VAD } = (await import(
   process.env.SILERO_DIST ? pathToFileURL(process.env.SILERO_DIST).href : '@agents/plugin-silero'
 )) as typeof import('@agents/plugin-silero');
 
 const wav = audio.convertChannels(
   audio.decodeWav(
-    readFileSync(
-      new URL('../../plugins/silero/test/fixtures/speech-48k-stereo.wav', import.meta.url),
-    ),
+    readFileSync(new URL(`../../plugins/silero/test/fixtures/${fixture}`, import.meta.url)),
   ),
   1,
 );
 const Frame = wav.constructor as typeof AudioFrame;
 const clip: AudioFrame[] = [];
-for (let at = 0; at + 480 <= wav.samplesPerChannel; at += 480) {
-  clip.push(new Frame(wav.data.slice(at, at + 480), 48000, 1, 480));
+for (let at = 0; at + frameSamples <= wav.samplesPerChannel; at += frameSamples) {
+  clip.push(new Frame(wav.data.slice(at, at + frameSamples), rate, 1, frameSamples));
 }
 const frames = Array.from({ length: Number(secondsArg) * 100 }, (_, i) => clip[i % clip.length]!);
 
@@ -60,6 +64,7 @@ const at = (q: number) =>
 console.log(
   JSON.stringify({
     streams: open.length,
+    rate,
     cpuPct: Number(((100 * (used.user + used.system)) / 1000 / wall).toFixed(1)),
     lateP50Ms: at(0.5),
     lateP99Ms: at(0.99),
