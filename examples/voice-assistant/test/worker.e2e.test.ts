@@ -183,10 +183,7 @@ it(
         { timeoutMs: WAIT_MS },
       );
       expect(ended.agent?.identity).toBe(agent);
-      expect(
-        { status: ended.status, error: ended.error },
-        `the job's end on the server; the worker's log:\n${output.slice(-6000)}`,
-      ).toEqual({
+      expect({ status: ended.status, error: ended.error }, "the job's end on the server").toEqual({
         status: JS_SUCCESS,
         error: '',
       });
@@ -196,8 +193,12 @@ it(
     const running = child.pid === undefined ? [] : descendants(child.pid);
     child.kill('SIGINT');
     const code = await exited;
-    // A failure above comes first: the worker's exit after it says little.
-    if (failure) throw failure;
+    // A failure above comes first; the worker's log, whole now that it exited, says why.
+    if (failure) {
+      if (failure instanceof Error)
+        failure.message += `\nthe worker's log:\n${output.slice(-8000)}`;
+      throw failure;
+    }
     expect({ code, output: code === 0 ? '' : output }).toEqual({ code: 0, output: '' });
     expect(running.filter((pid) => existsSync(`/proc/${pid}`))).toEqual([]);
     expect(output).toMatch(/worker closed/);

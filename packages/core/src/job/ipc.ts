@@ -82,10 +82,10 @@ export type ChildMessage =
    */
   | { type: 'entry_started' }
   /**
-   * The job's outcome is decided and it is about to leave the room. The
-   * server takes an agent leaving a room while its job still runs for a
-   * failure ("agent worker left the room"), so the parent reports the
-   * outcome first and answers `job_ending_reported`.
+   * The job has started ending and its outcome is decided. The server takes
+   * an agent leaving a room while its job still runs for a failure ("agent
+   * worker left the room"), so the parent reports the outcome at once and
+   * answers `job_ending_reported`; the child leaves its room only after that.
    */
   | { type: 'job_ending'; reason: string; error?: string }
   /**

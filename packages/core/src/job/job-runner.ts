@@ -42,8 +42,8 @@ export class JobRunner {
 
   /**
    * `onEnding` runs once, as soon as the job starts ending, whatever ended it.
-   * `beforeLeaving` gets the outcome just before the job leaves the room (only
-   * if it is in one), and the room is left once it settles: see `job_ending`.
+   * `beforeLeaving` gets the outcome as soon as the job starts ending, and the
+   * room is left only once it settles: see `job_ending` in ipc.ts.
    */
   constructor(
     info: RunningJobInfo,
@@ -112,6 +112,12 @@ export class JobRunner {
     const logger = log();
     logger.debug({ reason }, 'job ending');
     this.#ending.abort(new Error(`the job is shutting down: ${reason}`));
+    // The outcome is decided now, so the worker reports it now, while the job is surely still
+    // in its room (a connection lost during the teardown would otherwise tell the server first).
+    const end: JobEnd = error === undefined ? { reason } : { reason, error: errorMessage(error) };
+    const reported = this.#beforeLeaving(end).catch((reportError: unknown) => {
+      logger.warn({ err: reportError }, 'the job outcome could not be reported before leaving');
+    });
     // Assistants first, while their models and the room still work; bounded inside.
     await this.ctx._closeVoice();
     for (const callback of this.#shutdownCallbacks) {
@@ -121,11 +127,8 @@ export class JobRunner {
         logger.error({ err: callbackError }, 'a shutdown callback failed');
       }
     }
-    const end: JobEnd = error === undefined ? { reason } : { reason, error: errorMessage(error) };
+    await reported;
     if (this.#room.isConnected) {
-      await this.#beforeLeaving(end).catch((reportError: unknown) => {
-        logger.warn({ err: reportError }, 'the job outcome could not be reported before leaving');
-      });
       try {
         await this.#room.disconnect();
       } catch (disconnectError) {

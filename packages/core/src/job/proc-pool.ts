@@ -23,7 +23,7 @@ export interface ProcPoolEvents {
   /** The child acknowledged the job; its entry is starting. */
   job_started: { jobId: string };
   /**
-   * The job decided how it ended and is about to leave its room; its process
+   * The job has started ending and decided how; it leaves its room after this. Its process
    * still runs (the slot is not free). At most once per `job_started`, before
    * `job_exited`, which then carries the same outcome unless the teardown failed.
    */

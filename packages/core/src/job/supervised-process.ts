@@ -77,8 +77,8 @@ export class SupervisedProcess {
    */
   readonly entryStarted: Promise<void>;
   /**
-   * Called when the child's job has decided its outcome and is about to leave
-   * its room (see `job_ending` in ipc.ts); the child waits for it to return.
+   * Called when the child's job has started ending and decided its outcome
+   * (see `job_ending` in ipc.ts); the child leaves its room once it returns.
    */
   onJobEnding: ((end: { reason: string; error?: string }) => void) | undefined;
 
