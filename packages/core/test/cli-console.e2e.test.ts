@@ -106,12 +106,13 @@ describe('agent.js console', () => {
     const recording = await readWavFile(output);
     expect([recording.sampleRate, recording.channels]).toEqual([24_000, 2]);
     const userStart = onset(recording, 0);
-    const agentStart = onset(recording, 1);
+    // The agent's first sound of any level: its reply fades in, and a busy machine may play a
+    // few quiet milliseconds of it before the output runs dry for a moment.
+    const agentStart = onset(recording, 1, 0, 0);
     // The user speaks from the start of the file; the agent answers after the turn (≥ 0.3 s of
     // silence after the last voiced frame), never over the user.
     expect(userStart).toBeLessThan(0.2);
     expect(agentStart).toBeGreaterThan(1.0);
-    expect(rms(channel(recording, 1, 0, Math.round(agentStart * 24_000)))).toBe(0);
     const agentSamples = channel(
       recording,
       1,
