@@ -230,7 +230,6 @@ describe('worker against the stand-in LiveKit server', () => {
     const ended = await server.waitForJob(
       (j) =>
         j.id === jobId && (j.status === JobStatus.JS_SUCCESS || j.status === JobStatus.JS_FAILED),
-      { what: 'the end of the job' },
     );
     expect({ status: ended.status, error: ended.error }).toEqual({
       status: JobStatus.JS_SUCCESS,
