@@ -8,64 +8,30 @@
 // were (push of a window's last frame to its INFERENCE_DONE), p50 and p99, with the load.
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { audio, initializeLogger, utils, type vad } from '@agents/core';
-import type { AudioFrame } from '@livekit/rtc-node';
+import { audio, initializeLogger } from '@agents/core';
+import { fixture, realTimeLoad, tenMsFrames } from './vad.js';
 
 initializeLogger({ pretty: false, level: 'error' });
 const [streamsArg = '200', secondsArg = '10', rateArg = '48000'] = process.argv.slice(2);
 const rate = Number(rateArg);
 if (rate !== 48000 && rate !== 16000)
   throw new Error(`rate must be 48000 or 16000, not ${rateArg}`);
-const fixture = rate === 48000 ? 'speech-48k-stereo.wav' : 'speech-16k-mono.wav';
-const frameSamples = rate / 100;
+const name = rate === 48000 ? 'speech-48k-stereo' : 'speech-16k-mono';
 const { VAD } = (await import(
   process.env.SILERO_DIST ? pathToFileURL(process.env.SILERO_DIST).href : '@agents/plugin-silero'
 )) as typeof import('@agents/plugin-silero');
 
-const wav = audio.convertChannels(
-  audio.decodeWav(
-    readFileSync(new URL(`../../plugins/silero/test/fixtures/${fixture}`, import.meta.url)),
-  ),
-  1,
-);
-const Frame = wav.constructor as typeof AudioFrame;
-const clip: AudioFrame[] = [];
-for (let at = 0; at + frameSamples <= wav.samplesPerChannel; at += frameSamples) {
-  clip.push(new Frame(wav.data.slice(at, at + frameSamples), rate, 1, frameSamples));
-}
-const frames = Array.from({ length: Number(secondsArg) * 100 }, (_, i) => clip[i % clip.length]!);
-
+const frames = tenMsFrames(audio.convertChannels(fixture(name), 1), Number(secondsArg));
 const silero = await VAD.load();
-const open: vad.VADStream[] = Array.from({ length: Number(streamsArg) }, () => silero.stream());
-const pushedAt: number[] = [];
-const late: number[] = [];
-const readers = open.map(async (stream, s) => {
-  for await (const event of stream) {
-    if (s === 0 && event.type === 'inference_done') {
-      late.push(performance.now() - pushedAt[Math.ceil(event.timestamp * 100 - 1e-6) - 1]!);
-    }
-  }
-});
-const start = performance.now();
-const before = process.cpuUsage();
-for (let i = 0; i < frames.length; i++) {
-  const wait = start + i * 10 - performance.now();
-  if (wait > 1) await utils.sleep(wait);
-  pushedAt[i] = performance.now();
-  for (const stream of open) stream.pushFrame(frames[i]!);
-}
-for (const stream of open) stream.endInput();
-await Promise.all(readers);
-const used = process.cpuUsage(before);
-const wall = performance.now() - start;
+const { cpu, lateMs: late } = await realTimeLoad(silero, Number(streamsArg), frames);
 late.sort((a, b) => a - b);
 const at = (q: number) =>
   Number((late[Math.floor((late.length - 1) * q)] ?? Number.NaN).toFixed(1));
 console.log(
   JSON.stringify({
-    streams: open.length,
+    streams: Number(streamsArg),
     rate,
-    cpuPct: Number(((100 * (used.user + used.system)) / 1000 / wall).toFixed(1)),
+    cpuPct: Number((100 * cpu).toFixed(1)),
     lateP50Ms: at(0.5),
     lateP99Ms: at(0.99),
     load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),

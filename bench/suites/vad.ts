@@ -12,7 +12,7 @@ import { fmt, median, percentile, type Row, type Suite, timeRuns } from '../meas
 import { peerRows } from './vad-peer.js';
 
 const benchDir = fileURLToPath(new URL('..', import.meta.url));
-const fixture = (name: string) =>
+export const fixture = (name: string) =>
   audio.decodeWav(
     readFileSync(new URL(`../../plugins/silero/test/fixtures/${name}.wav`, import.meta.url)),
   );
@@ -23,7 +23,7 @@ const versus = (text: string, met: boolean, target: string) =>
   `${met ? '' : 'MISS: '}${text} (target ${target})`;
 
 /** `frame` cut into 10 ms frames, repeated until they make `seconds` of audio. */
-function tenMsFrames(frame: AudioFrame, seconds: number): AudioFrame[] {
+export function tenMsFrames(frame: AudioFrame, seconds: number): AudioFrame[] {
   const size = frame.sampleRate / 100;
   const clip: AudioFrame[] = [];
   for (let at = 0; at + size <= frame.samplesPerChannel; at += size) {
@@ -135,15 +135,14 @@ async function realTimeFactor(silero: VAD): Promise<Row[]> {
 
 /**
  * Feeds `streams` live streams a 10 ms frame each every 10 ms of wall time, as a room does,
- * for `seconds`. Returns the CPU used (fraction of one core) and how late events came: the
+ * for as long as `frames` last. Returns the CPU used (fraction of one core) and how late events came: the
  * time from pushing the frame that completed a window to reading that window's event.
  */
-async function realTimeLoad(
+export async function realTimeLoad(
   silero: VAD,
   streams: number,
-  seconds: number,
+  frames: AudioFrame[],
 ): Promise<{ cpu: number; lateMs: number[] }> {
-  const frames = tenMsFrames(audio.convertChannels(fixture('speech-48k-stereo'), 1), seconds);
   const open = Array.from({ length: streams }, () => silero.stream());
   const pushedAt: number[] = [];
   const lateMs: number[] = [];
@@ -172,10 +171,12 @@ async function realTimeLoad(
 }
 
 async function liveStreams(silero: VAD): Promise<Row[]> {
-  const one = await realTimeLoad(silero, 1, 20);
-  const idle = await realTimeLoad(silero, 0, 5);
+  const speech = (seconds: number) =>
+    tenMsFrames(audio.convertChannels(fixture('speech-48k-stereo'), 1), seconds);
+  const one = await realTimeLoad(silero, 1, speech(20));
+  const idle = await realTimeLoad(silero, 0, speech(5));
   const many = 200;
-  const loaded = await realTimeLoad(silero, many, 10);
+  const loaded = await realTimeLoad(silero, many, speech(10));
   const perStream = (loaded.cpu - idle.cpu) / many;
   const p99 = percentile(loaded.lateMs, 99);
   return [
