@@ -161,6 +161,8 @@ function describe<E extends EventName>(
       return `agent: ${p.text}${p.interrupted ? ' [interrupted]' : ''}`;
     case 'agent_speech_interrupted':
       return `-- user interrupted the agent (heard: "${p.heardText}")`;
+    case 'agent_speech_paused':
+      return '-- the agent paused: the user spoke over it';
     case 'agent_false_interruption':
       return `-- false interruption${p.resumed ? ': the agent resumed' : ''}`;
     case 'function_calls_collected': {

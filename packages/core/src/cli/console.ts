@@ -47,6 +47,7 @@ const EVENT_NAMES: (keyof VoiceAssistantEvents)[] = [
   'user_speech_committed',
   'agent_speech_committed',
   'agent_speech_interrupted',
+  'agent_speech_paused',
   'agent_false_interruption',
   'function_calls_collected',
   'function_calls_finished',

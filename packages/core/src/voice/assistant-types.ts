@@ -91,6 +91,12 @@ export interface VoiceAssistantEvents {
   /** `text` is what was heard (for an interrupted speech, the heard prefix). */
   agent_speech_committed: { speechId: string; text: string; interrupted: boolean; at: number };
   agent_speech_interrupted: { speechId: string; heardText: string; at: number };
+  /**
+   * The agent's speech was paused (the output fades out from `at`) because the user spoke over
+   * it for `interruptSpeechDuration`. Their words then interrupt it for good; if none
+   * come, `agent_false_interruption` follows and the speech resumes where it paused.
+   */
+  agent_speech_paused: { speechId: string; at: number };
   agent_false_interruption: { speechId: string; resumed: boolean; at: number };
   function_calls_collected: { speechId: string; calls: llm.FunctionCall[] };
   function_calls_finished: { speechId: string; calls: llm.FunctionCall[]; results: unknown[] };

@@ -458,7 +458,9 @@ export class VoiceAssistant extends TypedEventEmitter<VoiceAssistantEvents> {
       this.#outputPaused = true;
       this.#setDucked(false);
       this.#io.output.pause();
-      this.#probe?.paused(this.#now(), true);
+      const at = this.#now();
+      this.#probe?.paused(at, true);
+      this.#emit('agent_speech_paused', { speechId: head.id, at });
     } else {
       head.interrupt('user spoke over the agent');
     }

@@ -249,6 +249,7 @@ const EVENTS: (keyof voice.VoiceAssistantEvents)[] = [
   'user_speech_committed',
   'agent_speech_committed',
   'agent_speech_interrupted',
+  'agent_speech_paused',
   'agent_false_interruption',
   'function_calls_collected',
   'function_calls_finished',

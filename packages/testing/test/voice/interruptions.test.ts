@@ -63,8 +63,15 @@ describe('VoiceAssistant interruptions', () => {
       assistant: { falseInterruptionTimeout: 0.5 },
     });
     await h.start();
+    const paused = await h.runUntil('agent_speech_paused', 5000);
+    // VAD start at 2.0 s, plus interruptSpeechDuration (0.5 s) of speech.
+    expect(paused.at).toBeGreaterThanOrEqual(2500);
+    expect(paused.at).toBeLessThan(2700);
     const resumed = await h.runUntil('agent_false_interruption', 5000);
     expect(resumed.payload).toMatchObject({ resumed: true });
+    expect(h.payload('agent_false_interruption').speechId).toBe(
+      h.payload('agent_speech_paused').speechId,
+    );
     // VAD end at ~2.7 s, plus the timeout.
     expect(resumed.at).toBeGreaterThanOrEqual(3200);
     await h.runUntil('agent_speech_committed', 8000);
