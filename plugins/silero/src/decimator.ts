@@ -31,7 +31,7 @@ export class Decimator {
   readonly halfLength: number;
   readonly #taps: Float64Array;
   /** Mono input, from `halfLength` samples before the next output's centre onwards. */
-  #input: Float32Array;
+  #input: Float64Array;
   #length = 0;
   /** Input samples received since the start (or the last flush), to count the last outputs. */
   #received = 0;
@@ -44,7 +44,7 @@ export class Decimator {
     this.factor = factor;
     this.halfLength = HALF_TAPS_PER_FACTOR * factor;
     this.#taps = lowPass(this.halfLength, factor);
-    this.#input = new Float32Array(4 * this.halfLength + 4 * factor);
+    this.#input = new Float64Array(4 * this.halfLength + 4 * factor);
     this.#reset();
   }
 
@@ -100,28 +100,39 @@ export class Decimator {
   #run(out: Float32Array, at: number, limit = Number.POSITIVE_INFINITY): number {
     const taps = this.#taps;
     const input = this.#input;
-    const span = taps.length;
+    const half = this.halfLength;
+    const span = 2 * half + 1;
     const step = this.factor;
+    const length = this.#length;
+    const centre = taps[half]!;
     // `start` is the first input sample under the filter for the next output.
     let start = 0;
     let written = 0;
-    while (start + span <= this.#length && written < limit) {
-      let sum = 0;
-      for (let k = 0; k < span; k++) sum += taps[k]! * input[start + k]!;
-      out[at + written++] = sum;
+    while (start + span <= length && written < limit) {
+      // The taps are symmetric: add the two samples that share a tap, then multiply once.
+      const end = start + span - 1;
+      let even = centre * input[start + half]!;
+      let odd = 0;
+      let k = 0;
+      for (; k + 1 < half; k += 2) {
+        even += taps[k]! * (input[start + k]! + input[end - k]!);
+        odd += taps[k + 1]! * (input[start + k + 1]! + input[end - k - 1]!);
+      }
+      if (k < half) even += taps[k]! * (input[start + k]! + input[end - k]!);
+      out[at + written++] = even + odd;
       start += step;
     }
     this.#emitted += written;
     if (start > 0) {
-      input.copyWithin(0, start, this.#length);
-      this.#length -= start;
+      input.copyWithin(0, start, length);
+      this.#length = length - start;
     }
     return written;
   }
 
   #reserve(samples: number): void {
     if (this.#length + samples <= this.#input.length) return;
-    const grown = new Float32Array(2 * (this.#length + samples));
+    const grown = new Float64Array(2 * (this.#length + samples));
     grown.set(this.#input.subarray(0, this.#length));
     this.#input = grown;
   }
