@@ -107,6 +107,9 @@ describe.each(FIXTURES)('%s in 10 ms frames', (name) => {
       expect(audio.framesDuration(edge.frames)).toBeCloseTo(edge.timestamp - from, 3);
       for (const frame of edge.frames) {
         expect(frame).toMatchObject({ sampleRate: input.sampleRate, channels: input.channels });
+        // Standalone arrays: rtc-node's native calls read `data.buffer` from its start.
+        expect(frame.data.byteOffset).toBe(0);
+        expect(frame.data.buffer.byteLength).toBe(frame.samplesPerChannel * frame.channels * 2);
       }
     }
   });
