@@ -13,6 +13,8 @@ const variants = {
   noPattern: { opts: { enableMemPattern: false } },
   extended: { opts: { graphOptimizationLevel: 'extended' } },
   basic: { opts: { graphOptimizationLevel: 'basic' } },
+  daz: { opts: { extra: { session: { set_denormal_as_zero: '1', intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } },
+  noPrepack: { opts: { extra: { session: { disable_prepacking: '1', intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } } },
 };
 const pick = (process.env.V ?? Object.keys(variants).join(',')).split(',');
 const sr = new ort.Tensor('int64', BigInt64Array.of(16000n), []);
