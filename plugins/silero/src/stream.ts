@@ -1,7 +1,7 @@
 import { audio, log, utils, vad } from '@agents/core';
 import { AudioFrame } from '@livekit/rtc-node';
 import { SpeechDetector } from './detector.js';
-import { FrameHistory, SampleCopier } from './frame-history.js';
+import { FrameHistory } from './frame-history.js';
 import { LagMonitor, type Throttle } from './lag.js';
 import { type SileroModel, STATE_SIZE } from './model.js';
 import { type DetectionOptions, resolveDetectionOptions, withoutUndefined } from './options.js';
@@ -40,7 +40,6 @@ export class VADStream extends vad.VADStream {
   readonly #detector: SpeechDetector;
   /** The pushed frames the next event may need (prefix padding, the current utterance). */
   readonly #history = new FrameHistory();
-  readonly #copier = new SampleCopier();
   /** The pushed audio as model windows. */
   readonly #windows: WindowAssembler;
   readonly #lag = new LagMonitor();
@@ -136,7 +135,7 @@ export class VADStream extends vad.VADStream {
     // A copy: the caller may reuse its buffer, or pass views into a much larger one.
     const { data, sampleRate, channels, samplesPerChannel } = frame;
     const own = new AudioFrame(
-      this.#copier.copy(data, channels * samplesPerChannel),
+      data.slice(0, channels * samplesPerChannel),
       sampleRate,
       channels,
       samplesPerChannel,
