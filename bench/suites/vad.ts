@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { audio, utils, type vad } from '@agents/core';
-import { VAD } from '@agents/plugin-silero';
+import type { VAD } from '@agents/plugin-silero';
 import type { AudioFrame } from '@livekit/rtc-node';
 import { fmt, median, percentile, type Row, type Suite, timeRuns } from '../measure.js';
 import { peerRows } from './vad-peer.js';
@@ -48,7 +48,14 @@ async function runFlatOut(stream: vad.VADStream, frames: AudioFrame[]): Promise<
   while (!(await stream.next()).done) {}
 }
 
+/**
+ * Imported when the suite runs, not with this module: vad-live.ts imports its helpers and
+ * loads another build of the plugin (SILERO_DIST), and two copies cannot both register.
+ */
+const plugin = () => import('@agents/plugin-silero');
+
 async function loadTime(): Promise<Row[]> {
+  const { VAD } = await plugin();
   const warm = await timeRuns(async () => (await VAD.load()).close(), { runs: 7, warmup: 1 });
   // A fresh process pays for onnxruntime's native library on top.
   const script = `const t = performance.now(); const { VAD } = await import('@agents/plugin-silero');
@@ -212,7 +219,7 @@ export const vadSuite: Suite = {
   name: 'vad',
   async run() {
     const rows = await loadTime();
-    const silero = await VAD.load();
+    const silero = await (await plugin()).VAD.load();
     try {
       rows.push(...(await realTimeFactor(silero)), ...(await liveStreams(silero)));
     } finally {

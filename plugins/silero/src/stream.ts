@@ -103,7 +103,8 @@ export class VADStream extends vad.VADStream {
           if (!(await this.#endSegment())) return;
         } else if (item.samplesPerChannel > 0) {
           this.#remember(item);
-          for (const window of this.#windows.push(item)) {
+          this.#windows.write(item);
+          for (let window = this.#windows.next(); window; window = this.#windows.next()) {
             if (!(await this.#inferWindow(window))) return;
           }
         }
@@ -177,7 +178,8 @@ export class VADStream extends vad.VADStream {
 
   /** Segment end (flush or end of input): what is left goes through; open speech ends. */
   async #endSegment(): Promise<boolean> {
-    for (const window of this.#windows.flush()) {
+    this.#windows.flush();
+    for (let window = this.#windows.next(); window; window = this.#windows.next()) {
       if (!(await this.#inferWindow(window))) return false;
     }
     if (this.#detector.finish() !== 'end') return true;

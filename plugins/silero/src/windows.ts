@@ -1,5 +1,6 @@
 import { audio } from '@agents/core';
 import type { AudioFrame } from '@livekit/rtc-node';
+import { Decimator } from './decimator.js';
 
 export interface WindowShape {
   /** The model's rate; input is resampled (and mixed down to mono) to it. */
@@ -11,18 +12,33 @@ export interface WindowShape {
 
 /**
  * Turns frames of any rate, channel count and duration into the model's input: windows of
- * `windowSize` samples as floats, each preceded by the end of the one before. The caller
- * iterates the windows `push()` completes; a window's array is reused once iteration resumes,
- * so run the model on it before asking for the next.
+ * `windowSize` samples as floats, each preceded by the end of the one before.
+ *
+ * `write()` a frame, then call `next()` until it returns undefined: each call gives the next
+ * complete window. A window's array is reused by the following `next()` or `write()`, so run
+ * the model on it before either.
+ *
+ * How input reaches the model's rate: as is at that rate; through a `Decimator` (pure
+ * JavaScript, no delay, nothing allocated per frame) when the rate is a whole multiple of it,
+ * as a room's 48 kHz is of 16 kHz; through core's AudioConverter (rtc-node's native
+ * resampler) for any other rate, e.g. 24 or 44.1 kHz.
  */
 export class WindowAssembler {
   readonly #shape: WindowShape;
-  readonly #converter: audio.AudioConverter;
-  /** Context, then the window being filled. */
-  readonly #samples: Float32Array;
+  /** Context, then the window being filled, then samples beyond it not yet windowed. */
+  #buffer: Float32Array;
+  /** The context and the window: the start of `#buffer`, handed to the model. */
+  #window: Float32Array;
+  /** Samples after the context. */
   #filled = 0;
+  /** A window was handed out: it moves out of the buffer at the next call. */
+  #handedOut = false;
+  /** The input rate the current segment runs at (0 before the first frame). */
+  #inputRate = 0;
+  #decimator: Decimator | undefined;
+  #converter: audio.AudioConverter | undefined;
   /**
-   * Frames to resample, held until they complete the current window. Each push into the
+   * Frames for the converter, held until they complete the current window. Each push into the
    * native resampler costs about as much as resampling 30 ms of audio, and a window cannot be
    * inferred before it is complete anyway, so pushing once per window costs no latency.
    */
@@ -31,68 +47,132 @@ export class WindowAssembler {
 
   constructor(shape: WindowShape) {
     this.#shape = shape;
-    this.#converter = new audio.AudioConverter({ sampleRate: shape.sampleRate, numChannels: 1 });
-    this.#samples = new Float32Array(shape.contextSize + shape.windowSize);
+    this.#buffer = new Float32Array(2 * (shape.contextSize + shape.windowSize));
+    this.#window = this.#buffer.subarray(0, shape.contextSize + shape.windowSize);
   }
 
-  /** Adds a frame; yields each window it completes (none, one or several). */
-  *push(frame: AudioFrame): Generator<Float32Array> {
-    const { sampleRate, windowSize } = this.#shape;
-    const held = this.#pending[0];
-    if (held && (held.sampleRate !== frame.sampleRate || held.channels !== frame.channels)) {
-      yield* this.#resamplePending();
+  /** Adds a frame; `next()` then gives the windows it completes. */
+  write(frame: AudioFrame): void {
+    this.#release();
+    const { sampleRate, channels, samplesPerChannel, data } = frame;
+    if (sampleRate !== this.#inputRate) this.#switchRate(sampleRate);
+    const decimator = this.#decimator;
+    if (decimator) {
+      this.#reserve(decimator.maxOutputs(samplesPerChannel));
+      const at = this.#shape.contextSize + this.#filled;
+      this.#filled += decimator.push(data, channels, samplesPerChannel, this.#buffer, at);
+    } else if (this.#converter) {
+      this.#convert(frame);
+    } else {
+      this.#append(data, channels, samplesPerChannel);
     }
-    // At the model's rate there is nothing to resample, so nothing to gain by waiting.
-    if (frame.sampleRate === sampleRate) {
-      yield* this.#fill(this.#converter.push(frame));
-      return;
-    }
-    this.#pending.push(frame);
-    this.#pendingSeconds += audio.frameDuration(frame);
-    const missing = (windowSize - this.#filled) / sampleRate;
-    if (this.#pendingSeconds >= missing - 1e-9) yield* this.#resamplePending();
+  }
+
+  /** The next complete window, or undefined until more audio is written. */
+  next(): Float32Array | undefined {
+    this.#release();
+    if (this.#filled < this.#shape.windowSize) return undefined;
+    this.#handedOut = true;
+    return this.#window;
   }
 
   /**
-   * Passes on all audio received, including what the resampler holds. A partial window
-   * stays, to be completed by the next push.
+   * Passes on all audio received, including what the resampler holds back; `next()` then
+   * gives the windows that completes. A partial window stays, to be completed by later audio.
    */
-  *flush(): Generator<Float32Array> {
-    yield* this.#resamplePending();
-    yield* this.#fill(this.#converter.flush());
+  flush(): void {
+    this.#release();
+    this.#endInputRate();
   }
 
   close(): void {
-    this.#converter.close();
+    this.#converter?.close();
+    this.#converter = undefined;
   }
 
-  *#resamplePending(): Generator<Float32Array> {
+  #switchRate(rate: number): void {
+    this.#endInputRate();
+    this.#inputRate = rate;
+    const modelRate = this.#shape.sampleRate;
+    if (rate !== modelRate && rate % modelRate === 0) {
+      this.#decimator = new Decimator(rate / modelRate);
+    } else if (rate !== modelRate) {
+      this.#converter ??= new audio.AudioConverter({ sampleRate: modelRate, numChannels: 1 });
+    }
+  }
+
+  /** Lets out what the current rate's resampler holds; the next frame starts afresh. */
+  #endInputRate(): void {
+    const decimator = this.#decimator;
+    if (decimator) {
+      this.#reserve(decimator.maxOutputs(0));
+      this.#filled += decimator.flush(this.#buffer, this.#shape.contextSize + this.#filled);
+      this.#decimator = undefined;
+    } else if (this.#converter) {
+      this.#convertPending();
+      this.#appendFrames(this.#converter.flush());
+    }
+    this.#inputRate = 0;
+  }
+
+  #convert(frame: AudioFrame): void {
+    const held = this.#pending[0];
+    if (held && held.channels !== frame.channels) this.#convertPending();
+    this.#pending.push(frame);
+    this.#pendingSeconds += audio.frameDuration(frame);
+    const { windowSize, sampleRate } = this.#shape;
+    const missing = (windowSize - this.#filled) / sampleRate;
+    if (this.#pendingSeconds >= missing - 1e-9) this.#convertPending();
+  }
+
+  #convertPending(): void {
     const frames = this.#pending;
-    if (frames.length === 0) return;
+    if (frames.length === 0 || !this.#converter) return;
     this.#pending = [];
     this.#pendingSeconds = 0;
     const batch = frames.length === 1 ? frames[0]! : audio.combineFrames(frames);
-    yield* this.#fill(this.#converter.push(batch));
+    this.#appendFrames(this.#converter.push(batch));
   }
 
-  *#fill(frames: AudioFrame[]): Generator<Float32Array> {
-    const { windowSize, contextSize } = this.#shape;
-    const samples = this.#samples;
-    for (const { data, samplesPerChannel } of frames) {
-      let offset = 0;
-      while (offset < samplesPerChannel) {
-        const take = Math.min(samplesPerChannel - offset, windowSize - this.#filled);
-        const at = contextSize + this.#filled;
-        for (let i = 0; i < take; i++) samples[at + i] = data[offset + i]! / 32768;
-        this.#filled += take;
-        offset += take;
-        if (this.#filled === windowSize) {
-          yield samples;
-          // The end of this window is the next one's context.
-          samples.copyWithin(0, windowSize);
-          this.#filled = 0;
-        }
+  #appendFrames(frames: AudioFrame[]): void {
+    for (const { data, channels, samplesPerChannel } of frames) {
+      this.#append(data, channels, samplesPerChannel);
+    }
+  }
+
+  /** Appends samples at the model's rate, mixed down to mono. */
+  #append(data: Int16Array, channels: number, samplesPerChannel: number): void {
+    this.#reserve(samplesPerChannel);
+    const buffer = this.#buffer;
+    let at = this.#shape.contextSize + this.#filled;
+    if (channels === 1) {
+      for (let i = 0; i < samplesPerChannel; i++) buffer[at++] = data[i]! / 32768;
+    } else {
+      const scale = 1 / (32768 * channels);
+      for (let i = 0, from = 0; i < samplesPerChannel; i++) {
+        let sum = 0;
+        for (let c = 0; c < channels; c++) sum += data[from++]!;
+        buffer[at++] = sum * scale;
       }
     }
+    this.#filled += samplesPerChannel;
+  }
+
+  /** Moves a window handed out of the buffer: its end becomes the next one's context. */
+  #release(): void {
+    if (!this.#handedOut) return;
+    this.#handedOut = false;
+    const { windowSize, contextSize } = this.#shape;
+    this.#buffer.copyWithin(0, windowSize, contextSize + this.#filled);
+    this.#filled -= windowSize;
+  }
+
+  #reserve(samples: number): void {
+    const needed = this.#shape.contextSize + this.#filled + samples;
+    if (needed <= this.#buffer.length) return;
+    const grown = new Float32Array(2 * needed);
+    grown.set(this.#buffer.subarray(0, this.#shape.contextSize + this.#filled));
+    this.#buffer = grown;
+    this.#window = grown.subarray(0, this.#shape.contextSize + this.#shape.windowSize);
   }
 }

@@ -107,6 +107,9 @@ describe.each(FIXTURES)('%s in 10 ms frames', (name) => {
       expect(audio.framesDuration(edge.frames)).toBeCloseTo(edge.timestamp - from, 3);
       for (const frame of edge.frames) {
         expect(frame).toMatchObject({ sampleRate: input.sampleRate, channels: input.channels });
+        // Standalone arrays: rtc-node's native calls read `data.buffer` from its start.
+        expect(frame.data.byteOffset).toBe(0);
+        expect(frame.data.buffer.byteLength).toBe(frame.samplesPerChannel * frame.channels * 2);
       }
     }
   });
@@ -123,15 +126,12 @@ describe('input of any shape', () => {
       at += size;
     }
     const even = await detect(silero.stream(), framesOf(input, 10));
-    // rtc-node's resampler dithers (outputs differ by a bit or two from run to run), so the
-    // probabilities may differ slightly; the events and their times may not.
+    // 48 kHz goes through the plugin's decimator, whose output does not depend on how the
+    // input is cut: the same events, times and probabilities bit for bit.
     const expectSame = (events: vad.VADEvent[]) => {
-      expect(events.map((e) => [e.type, e.timestamp])).toEqual(
-        even.map((e) => [e.type, e.timestamp]),
+      expect(events.map((e) => [e.type, e.timestamp, e.probability])).toEqual(
+        even.map((e) => [e.type, e.timestamp, e.probability]),
       );
-      events.forEach((e, i) => {
-        expect(e.probability).toBeCloseTo(even[i]!.probability, 1);
-      });
     };
     expectSame(await detect(silero.stream(), frames));
     // A whole file in one frame works as well.

@@ -15,11 +15,18 @@ function windowsOf(frameSizes: number[], channels = 1): Float32Array[] {
   const assembler = new WindowAssembler(shape);
   const windows: Float32Array[] = [];
   let at = 0;
+  const drain = () => {
+    for (let window = assembler.next(); window; window = assembler.next()) {
+      windows.push(window.slice());
+    }
+  };
   for (const size of frameSizes) {
-    for (const window of assembler.push(ramp(at, size, channels))) windows.push(window.slice());
+    assembler.write(ramp(at, size, channels));
+    drain();
     at += size;
   }
-  for (const window of assembler.flush()) windows.push(window.slice());
+  assembler.flush();
+  drain();
   assembler.close();
   return windows;
 }
