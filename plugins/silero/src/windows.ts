@@ -36,7 +36,9 @@ export class WindowAssembler {
   /** The input rate the current segment runs at (0 before the first frame). */
   #inputRate = 0;
   #decimator: Decimator | undefined;
+  /** Kept across rate changes (it is costly to make); used only while `#converting`. */
   #converter: audio.AudioConverter | undefined;
+  #converting = false;
   /**
    * Frames for the converter, held until they complete the current window. Each push into the
    * native resampler costs about as much as resampling 30 ms of audio, and a window cannot be
@@ -61,7 +63,7 @@ export class WindowAssembler {
       this.#reserve(decimator.maxOutputs(samplesPerChannel));
       const at = this.#shape.contextSize + this.#filled;
       this.#filled += decimator.push(data, channels, samplesPerChannel, this.#buffer, at);
-    } else if (this.#converter) {
+    } else if (this.#converting) {
       this.#convert(frame);
     } else {
       this.#append(data, channels, samplesPerChannel);
@@ -97,6 +99,7 @@ export class WindowAssembler {
     if (rate !== modelRate && rate % modelRate === 0) {
       this.#decimator = new Decimator(rate / modelRate);
     } else if (rate !== modelRate) {
+      this.#converting = true;
       this.#converter ??= new audio.AudioConverter({ sampleRate: modelRate, numChannels: 1 });
     }
   }
@@ -108,10 +111,11 @@ export class WindowAssembler {
       this.#reserve(decimator.maxOutputs(0));
       this.#filled += decimator.flush(this.#buffer, this.#shape.contextSize + this.#filled);
       this.#decimator = undefined;
-    } else if (this.#converter) {
+    } else if (this.#converting && this.#converter) {
       this.#convertPending();
       this.#appendFrames(this.#converter.flush());
     }
+    this.#converting = false;
     this.#inputRate = 0;
   }
 

@@ -51,4 +51,33 @@ describe('WindowAssembler', () => {
     expect(windowsOf([3200])).toEqual(even);
     expect(windowsOf(Array(20).fill(160), 2)).toEqual(even);
   });
+
+  it('passes audio at the model rate through exactly after a stretch at another rate', () => {
+    const START = 1000;
+    const assembler = new WindowAssembler(shape);
+    const samples: number[] = [];
+    const drain = () => {
+      for (let window = assembler.next(); window; window = assembler.next()) {
+        for (const v of window.subarray(shape.contextSize)) samples.push(Math.round(v * 32768));
+      }
+    };
+    // 100 ms at 24 kHz (the native converter), then 200 ms of a ramp at 16 kHz.
+    for (let i = 0; i < 10; i++) {
+      assembler.write(new AudioFrame(new Int16Array(240), 24_000, 1, 240));
+      drain();
+    }
+    for (let i = 0; i < 20; i++) {
+      assembler.write(ramp(START + i * 160, 160));
+      drain();
+    }
+    assembler.close();
+    // The converted stretch is silence (the native resampler may leave ±1 of dither in it);
+    // the ramp follows it, every sample in place.
+    const first = samples.indexOf(START);
+    expect(first).toBeGreaterThan(0);
+    expect(samples.slice(0, first).every((v) => Math.abs(v) <= 2)).toBe(true);
+    const ramped = samples.slice(first);
+    expect(ramped.length).toBeGreaterThan(2000);
+    ramped.forEach((v, k) => expect(v).toBe(START + k));
+  });
 });
