@@ -5,7 +5,7 @@ import { JobStatus } from '@livekit/protocol';
 import { afterEach, expect, it } from 'vitest';
 
 const agent = fileURLToPath(new URL('../agent.ts', import.meta.url));
-const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
+const here = fileURLToPath(new URL('..', import.meta.url));
 let server: LiveKitStandIn | undefined;
 
 afterEach(async () => {
@@ -14,7 +14,11 @@ afterEach(async () => {
 
 it('runs a job against the stand-in server, and stops cleanly on Ctrl-C', async () => {
   server = await LiveKitStandIn.start();
-  const worker = spawn(tsx, [agent, 'connect', '--room', 'demo'], {
+  // Node itself with tsx's loader, not the tsx command: that one relays a signal to its child
+  // and kills the child if it has not acknowledged the signal within 30 ms, which a busy
+  // machine can miss (the worker then ends with 130, killed, not by its own Ctrl-C handling).
+  const worker = spawn(process.execPath, ['--import', 'tsx', agent, 'connect', '--room', 'demo'], {
+    cwd: here,
     env: {
       ...process.env,
       LIVEKIT_URL: server.url,
