@@ -78,6 +78,6 @@ describe('WindowAssembler', () => {
     expect(samples.slice(0, first).every((v) => Math.abs(v) <= 2)).toBe(true);
     const ramped = samples.slice(first);
     expect(ramped.length).toBeGreaterThan(2000);
-    ramped.forEach((v, k) => expect(v).toBe(START + k));
+    expect(ramped).toEqual(ramped.map((_, k) => START + k));
   });
 });
