@@ -161,9 +161,12 @@ export function inputCases(kind: DriverKind): void {
       const { driver, input, frames } = await setUp({}, 200);
       input.setParticipant('alice');
       const mic = await (await driver.join('alice')).publishMicrophone();
-      const pcm = new Int16Array(3 * 48000);
+      // A soft second, then loud to the end: the loud part lasts well past the moment the
+      // queue has dropped the soft second, so a reader woken late on a busy machine still
+      // finds loud frames, never the silence after the tone.
+      const pcm = new Int16Array(6 * 48000);
       pcm.set(tone(1, 48000, 2000));
-      pcm.set(tone(2, 48000, 8000), 48000);
+      pcm.set(tone(5, 48000, 8000), 48000);
       void mic.play(pcm);
       // Nobody reads until 1.4 s of audio went past the 10 queued frames: the soft first second is gone.
       const deadline = performance.now() + scaledMs(10_000);
