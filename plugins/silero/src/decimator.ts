@@ -1,3 +1,5 @@
+import { writeMonoFloats } from './mono.js';
+
 /**
  * Taps on each side of the centre, per unit of the decimation factor: 7 gives a filter of
  * 14 * factor + 1 taps (43 for 48 -> 16 kHz) whose transition runs from about 0.37 to 0.63 of
@@ -66,19 +68,7 @@ export class Decimator {
     at: number,
   ): number {
     this.#reserve(samplesPerChannel);
-    const input = this.#input;
-    let end = this.#length;
-    if (channels === 1) {
-      for (let i = 0; i < samplesPerChannel; i++) input[end++] = data[i]! / 32768;
-    } else {
-      const scale = 1 / (32768 * channels);
-      for (let i = 0, from = 0; i < samplesPerChannel; i++) {
-        let sum = 0;
-        for (let c = 0; c < channels; c++) sum += data[from++]!;
-        input[end++] = sum * scale;
-      }
-    }
-    this.#length = end;
+    this.#length = writeMonoFloats(data, channels, samplesPerChannel, this.#input, this.#length);
     this.#received += samplesPerChannel;
     return this.#run(out, at);
   }

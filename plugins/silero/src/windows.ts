@@ -1,6 +1,7 @@
 import { audio } from '@agents/core';
 import type { AudioFrame } from '@livekit/rtc-node';
 import { Decimator } from './decimator.js';
+import { writeMonoFloats } from './mono.js';
 
 export interface WindowShape {
   /** The model's rate; input is resampled (and mixed down to mono) to it. */
@@ -147,18 +148,13 @@ export class WindowAssembler {
   /** Appends samples at the model's rate, mixed down to mono. */
   #append(data: Int16Array, channels: number, samplesPerChannel: number): void {
     this.#reserve(samplesPerChannel);
-    const buffer = this.#buffer;
-    let at = this.#shape.contextSize + this.#filled;
-    if (channels === 1) {
-      for (let i = 0; i < samplesPerChannel; i++) buffer[at++] = data[i]! / 32768;
-    } else {
-      const scale = 1 / (32768 * channels);
-      for (let i = 0, from = 0; i < samplesPerChannel; i++) {
-        let sum = 0;
-        for (let c = 0; c < channels; c++) sum += data[from++]!;
-        buffer[at++] = sum * scale;
-      }
-    }
+    writeMonoFloats(
+      data,
+      channels,
+      samplesPerChannel,
+      this.#buffer,
+      this.#shape.contextSize + this.#filled,
+    );
     this.#filled += samplesPerChannel;
   }
 
